@@ -1,0 +1,1 @@
+"""Model access: one `ChatModel` interface over local llama.cpp and OpenAI-compatible servers."""

@@ -1,0 +1,1 @@
+"""The DuckDB fact store: schema, migrations, connections, typed rows, the SQL guard."""
