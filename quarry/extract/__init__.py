@@ -1,0 +1,1 @@
+"""Readers, MIME decoding, threading, people, fact extraction and the ingest pipeline."""

@@ -1,0 +1,1 @@
+"""Traces -> student-template dataset -> LoRA training -> GGUF adapter export -> adapter registry."""
