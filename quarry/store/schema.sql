@@ -189,6 +189,20 @@ CREATE TABLE IF NOT EXISTS extraction_cache (
     PRIMARY KEY (content_hash, extractor, model, prompt_version)
 );
 
+-- Which message/document each extractor has processed, at which content hash: extraction is incremental,
+-- and an item whose facts were all dropped (invalid model output) is not retried on every run.
+CREATE TABLE IF NOT EXISTS extraction_log (
+    item_id       TEXT NOT NULL,                       -- message_id or document_id
+    extractor     TEXT NOT NULL,
+    model         TEXT NOT NULL,                       -- '' for the rules extractor
+    content_hash  TEXT NOT NULL,
+    n_facts       INTEGER NOT NULL,
+    outcome       TEXT NOT NULL,                       -- extracted | cached | skipped | dropped
+    error         TEXT,
+    extracted_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (item_id, extractor, model)
+);
+
 -- The user's own calendar.
 CREATE TABLE IF NOT EXISTS calendar_events (
     event_id       TEXT PRIMARY KEY,
@@ -228,3 +242,35 @@ SELECT thread_id,
        count(*)            AS n_messages,
        arg_min(subject, coalesce(sent_at, TIMESTAMPTZ '9999-12-31 00:00:00+00')) AS subject
 FROM messages GROUP BY thread_id;
+
+-- The agent's documented views, in their own schema: the sql tool reads ONLY these (the guard
+-- qualifies every table name into this schema), so bodies and document texts stay out of reach of
+-- model-written SQL even through `SELECT m FROM messages m` or COLUMNS(*). Bodies come through the
+-- read_message and search tools. Columns are read from information_schema, so this list decides.
+CREATE SCHEMA IF NOT EXISTS agent_views;
+CREATE OR REPLACE VIEW agent_views.events AS SELECT * FROM main.events;
+CREATE OR REPLACE VIEW agent_views.deadlines AS SELECT * FROM main.deadlines;
+CREATE OR REPLACE VIEW agent_views.action_items AS SELECT * FROM main.action_items;
+CREATE OR REPLACE VIEW agent_views.entities AS SELECT * FROM main.entities;
+CREATE OR REPLACE VIEW agent_views.topics AS SELECT * FROM main.topics;
+CREATE OR REPLACE VIEW agent_views.people AS SELECT * FROM main.people;
+CREATE OR REPLACE VIEW agent_views.message_people AS SELECT * FROM main.message_people;
+CREATE OR REPLACE VIEW agent_views.calendar_events AS SELECT * FROM main.calendar_events;
+CREATE OR REPLACE VIEW agent_views.threads AS SELECT * FROM main.threads;
+CREATE OR REPLACE VIEW agent_views.messages AS
+SELECT message_id, thread_id, sent_at, sender, sender_name, subject FROM main.messages;
+CREATE OR REPLACE VIEW agent_views.documents AS SELECT document_id, path, kind, title FROM main.documents;
+
+-- Full-text search index (store/search.py keeps it in step with messages and document chunks).
+-- A unit is a message (subject + body_clean) or a chunk of a document.
+CREATE TABLE IF NOT EXISTS search_docs (
+    unit_id     TEXT PRIMARY KEY,                      -- 'message:' + message_id, or a chunk_id
+    parent_kind TEXT NOT NULL,                         -- message | document
+    parent_id   TEXT NOT NULL,                         -- message_id or document_id
+    doc_len     INTEGER NOT NULL                       -- number of tokens in the unit
+);
+CREATE TABLE IF NOT EXISTS search_terms (
+    term        TEXT NOT NULL,
+    unit_id     TEXT NOT NULL,
+    tf          INTEGER NOT NULL                       -- occurrences of the term in the unit
+);

@@ -27,6 +27,15 @@ def _register_commands() -> None:
     from quarry.agent.cli import ingest_cmds
 
     ingest_cmds.register(app)
+    from quarry.agent.cli import ask_cmds
+
+    ask_cmds.register(app)
+    from quarry.agent.cli import facts_cmds
+
+    facts_cmds.register(app)
+    from quarry.agent.cli import data_cmds
+
+    data_cmds.register(app)
 
 
 _register_commands()

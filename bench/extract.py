@@ -1,0 +1,92 @@
+"""Extraction throughput: messages/s for the rules extractor and for the LLM extractor per model,
+and the share of messages the prefilter keeps away from the model.
+
+Works on a copy of an ingested store (default: sample_corpus/ ingested with `--extractor none` into a
+temporary file), so nothing is changed. LLM figures come from a small sample (--llm-sample items,
+model loading not timed). The machine's load average is printed: figures taken while another job
+runs are lower bounds (llama.cpp and DuckDB both slow down sharply when the 2 cores are shared).
+
+Usage: .venv/bin/python bench/extract.py [--db STORE] [--models local:smollm2-135m,local:qwen2.5-coder-0.5b]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from quarry.extract.extraction import extract_pending, load_pending, redo
+from quarry.extract.rules import has_cues
+from quarry.store.db import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def ingested_store(db: Path | None, workdir: Path) -> Path:
+    """A private copy of `db`, or a fresh store with sample_corpus/ ingested and no facts extracted."""
+    target = workdir / "bench.duckdb"
+    if db:
+        shutil.copy(db, target)
+        return target
+    quarry = Path(sys.executable).parent / "quarry"
+    subprocess.run([str(quarry), "ingest", str(ROOT / "sample_corpus"), "--extractor", "none", "--db", str(target)],
+                   check=True, capture_output=True)
+    return target
+
+
+def bench_rules(con, rounds: int) -> tuple[int, float]:
+    """(items, best seconds) over `rounds` full rules extractions of the store."""
+    best, items = float("inf"), 0
+    for _ in range(rounds):
+        redo(con, "rules")
+        summary = extract_pending(con, "rules")
+        items, best = summary.items, min(best, summary.seconds)
+    return items, best
+
+
+def bench_llm(con, spec: str, sample: int) -> dict:
+    from quarry.llm.specs import open_model
+
+    model = open_model(spec)
+    redo(con, "llm", spec)
+    con.execute("DELETE FROM extraction_cache WHERE model = ?", [spec])
+    summary = extract_pending(con, "llm", spec, chat_model=model, limit=sample)
+    asked = summary.extracted + summary.dropped
+    return {"items": summary.items, "asked": asked, "seconds": summary.seconds, "calls": summary.model_calls,
+            "dropped": summary.dropped, "facts": sum(summary.facts.values())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, help="an ingested store to copy (default: ingest sample_corpus/)")
+    parser.add_argument("--models", default="local:smollm2-135m", help="comma-separated model specs ('' for none)")
+    parser.add_argument("--llm-sample", type=int, default=8, help="items per model")
+    parser.add_argument("--rounds", type=int, default=3, help="rules extraction repeats (best is kept)")
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    print(f"load average before start: {load:.2f}" + ("  (taken while busy: lower bounds)" if load > 0.7 else ""))
+    with tempfile.TemporaryDirectory() as tmp:
+        con = connect(ingested_store(args.db, Path(tmp)))
+        pending = [s for s in load_pending(con, "llm", "prefilter") if s.kind == "message"]
+        skipped = sum(not has_cues(s) for s in pending)
+        print(f"messages: {len(pending)}; prefilter skips {skipped} ({skipped / max(1, len(pending)):.0%}) "
+              "before any model call")
+        items, seconds = bench_rules(con, args.rounds)
+        print(f"rules: {items} items in {seconds:.3f} s = {items / seconds:,.0f} items/s (best of {args.rounds})")
+        for spec in filter(None, (m.strip() for m in args.models.split(","))):
+            r = bench_llm(con, spec, args.llm_sample)
+            per_asked = r["asked"] / r["seconds"] if r["seconds"] else 0.0
+            print(f"llm {spec}: {r['items']} items ({r['asked']} sent to the model, {r['calls']} calls, "
+                  f"{r['dropped']} dropped, {r['facts']} facts) in {r['seconds']:.1f} s = "
+                  f"{r['items'] / r['seconds']:.2f} items/s, {per_asked:.2f} model-extracted msgs/s; "
+                  f"rules is {(items / seconds) / (r['items'] / r['seconds']):,.0f}x faster")
+        con.close()
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""`quarry ingest` and `quarry stats`: load mail and documents into the store, and count what is there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from quarry.agent.cli.common import DbOption, JsonOption, console, err_console, print_json, resolve_db
+from quarry.extract.pipeline import IngestSummary, ingest
+from quarry.extract.stats import store_counts
+
+_SHOWN_WARNINGS = 5
+
+
+def _summary_table(summary: IngestSummary) -> Table:
+    table = Table(title="ingest summary", show_header=False)
+    rows = [
+        ("sources read / unchanged", f"{summary.sources_read} / {summary.sources_unchanged}"),
+        ("messages new / skipped", f"{summary.messages_new} / {summary.messages_skipped}"),
+        ("threads (total)", str(summary.threads)),
+        ("people (total)", str(summary.people)),
+        ("documents new / skipped", f"{summary.documents_new} / {summary.documents_skipped}"),
+        ("calendar events from .ics", str(summary.events_new)),
+        ("quarantined", str(summary.quarantined)),
+        ("files skipped (unsupported)", str(summary.files_skipped)),
+        ("warnings", str(len(summary.warnings))),
+        ("time", f"{summary.seconds:.1f} s"),
+        ("messages/s", f"{summary.messages_per_second:,.0f}"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="mbox files, Maildir folders, .eml files or folders, "
+                                                "documents (.txt .md .html .pdf .ics).", show_default=False)],
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parser processes (default: up to 2).",
+                                                show_default=False)] = None,
+    json_out: JsonOption = False,
+    db: DbOption = None,
+) -> None:
+    """Read mail and documents into the store; re-running adds only what is new.
+
+    Example: quarry ingest ~/Mail/inbox.mbox ~/Maildir ~/notes --db quarry.duckdb
+    """
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err_console, transient=True, disable=json_out)
+    task = bar.add_task("ingesting", total=None)
+
+    def on_progress(done: int, total: int, seen: int) -> None:
+        # Started on the first report, so an input error prints only its one line.
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total, description=f"ingesting ({seen:,} items)")
+
+    try:
+        summary = ingest(paths, resolve_db(db), workers=workers, progress=on_progress)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+    if json_out:
+        print_json(summary.model_dump() | {"messages_per_second": summary.messages_per_second})
+        return
+    console.print(_summary_table(summary))
+    for warning in summary.warnings[:_SHOWN_WARNINGS]:
+        err_console.print(f"[yellow]warning[/] {warning}", highlight=False, soft_wrap=True)
+    if len(summary.warnings) > _SHOWN_WARNINGS:
+        err_console.print(f"... and {len(summary.warnings) - _SHOWN_WARNINGS} more warnings (use --json for all)")
+
+
+def stats_command(json_out: JsonOption = False, db: DbOption = None) -> None:
+    """Row counts of every table in the store.
+
+    Example: quarry stats --json
+    """
+    counts = store_counts(resolve_db(db))
+    if json_out:
+        print_json(counts)
+        return
+    table = Table(title="store")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest_command)
+    app.command("stats")(stats_command)

@@ -1,0 +1,102 @@
+"""`quarry traces generate`: synthesized questions answered by a teacher or the oracle, verified, stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from quarry.agent.cli.common import DbOption, JsonOption, console, err_console, print_json, resolve_db
+
+if TYPE_CHECKING:
+    from quarry.agent.teacher import GenerationSummary
+
+
+def generate(
+    teacher: Annotated[str | None, typer.Option("--teacher", help="Model spec of the teacher, or 'oracle' "
+                                                "(the known-correct trace from the template, no model). "
+                                                "Default: the configured teacher.")] = None,
+    n: Annotated[int | None, typer.Option("--n", help="How many questions to synthesize "
+                                          "(default 50; 0 with --from-feedback).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for choosing questions and wordings.")] = 0,
+    paraphrase: Annotated[bool, typer.Option("--paraphrase", help="Reword each question with the teacher "
+                                             "(the configured teacher when --teacher oracle).")] = False,
+    from_feedback: Annotated[bool, typer.Option("--from-feedback", help="Promote chat traces marked /good to "
+                                                "training data; /bad ones are excluded.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the kept traces as training JSONL.")] = None,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Tool steps per question for a real teacher.")] = 6,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate verified teacher traces from the facts in the store.
+
+    Example: quarry traces generate --teacher oracle --n 200 --out traces.jsonl
+    """
+    from quarry.agent.teacher import generate_traces
+    from quarry.config import load_settings
+    from quarry.store.session import StoreSession
+
+    spec = teacher or load_settings().teacher
+    count = n if n is not None else (0 if from_feedback else 50)
+    store = StoreSession(resolve_db(db))
+    try:
+        with _ProgressBar(disabled=as_json) as report:
+            summary = generate_traces(store, spec, count, seed, paraphrase=paraphrase, from_feedback=from_feedback,
+                                      out=out, max_steps=max_steps, progress=report)
+    finally:
+        store.close()
+    if as_json:
+        print_json(summary.model_dump(mode="json"))
+    else:
+        console.print(_summary_table(summary))
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr fed by generate_traces' progress callback (silent with --json)."""
+
+    def __init__(self, disabled: bool):
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("eta"), TimeRemainingColumn(), console=err_console, disable=disabled, transient=False,
+        )
+        self.task = self.bar.add_task("traces", total=None)
+        self.outcomes: dict[str, int] = {}
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self.update
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+    def update(self, done: int, total: int, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        tally = " ".join(f"{k}={v}" for k, v in sorted(self.outcomes.items()))
+        self.bar.update(self.task, completed=done, total=total, description=f"traces {tally}")
+
+
+def _summary_table(summary: GenerationSummary) -> Table:
+    table = Table(title=f"teacher {summary.teacher}: kept {summary.kept} of {summary.synthesized}")
+    table.add_column("template")
+    table.add_column("kept", justify="right")
+    table.add_column("rejected", justify="right")
+    for name, counts in sorted(summary.by_template.items()):
+        table.add_row(name, str(counts["kept"]), str(counts["rejected"]))
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.rejected.items())) or "none"
+    table.caption = (
+        f"rejected by reason: {reasons}; held-out questions dropped {summary.heldout_dropped}; "
+        f"duplicates skipped {summary.duplicates_skipped}; paraphrased {summary.paraphrased}; "
+        f"feedback kept {summary.feedback_kept}, excluded {summary.feedback_excluded}; "
+        f"{summary.seconds_per_question} s/question"
+        + (f"; wrote {summary.written} to {summary.out}" if summary.out else "")
+    )
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    from quarry.agent.cli.ask_cmds import traces_app
+
+    traces_app.command("generate")(generate)

@@ -1,0 +1,185 @@
+"""The plan/act loop: one question in, tool calls out, a cited answer back, every run a trace.
+
+Each step is one model call offered the tools; a tool call runs through `run_tool`, whose errors go
+back to the model as the tool's result so it can repair the call. After `max_steps` model calls
+without a final answer, one more call without tools forces an answer. The conversation is kept in
+OpenAI chat format and stored as-is in `traces`, so it is also training data.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from quarry.agent.citations import check_citations
+from quarry.agent.prompts import NO_ANSWER, Profile, system_prompt
+from quarry.agent.tools.base import Tool, ToolContext, run_tool
+from quarry.errors import QuarryError
+from quarry.llm.base import ChatMessage, ChatModel, Reply, ToolCall, Usage
+from quarry.store.traces import Trace, insert_trace
+
+#: The nudge added when the step budget is spent; the next call has no tools.
+FORCE_ANSWER = (
+    "You have used all your tool steps. Answer now from the results above, citing [msg:<message_id>], "
+    f'or say "{NO_ANSWER}"'
+)
+
+
+class AgentCancelled(QuarryError):
+    """The user cancelled the run (Ctrl-C in the chat shell); nothing is stored."""
+
+
+class Step(BaseModel):
+    """One tool call the model made and what the tool returned."""
+
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: str
+    ok: bool
+    tool_call_id: str
+    latency_s: float = 0.0
+
+
+class AgentResult(BaseModel):
+    """The outcome of one run: the answer, its checked citations, the steps and their cost."""
+
+    question: str
+    answer: str
+    citations: list[str] = Field(default_factory=list)
+    unknown_citations: list[str] = Field(default_factory=list)
+    steps: list[Step] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    latency_s: float = 0.0
+    model: str = ""
+    forced: bool = False
+    trace_id: str | None = None
+    messages: list[ChatMessage] = Field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The `quarry ask --json` object (the conversation itself lives in the trace)."""
+        return self.model_dump(mode="json", exclude={"messages"})
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise AgentCancelled("cancelled")
+
+
+def _with_ids(reply: Reply, step_no: int) -> Reply:
+    """Give every tool call an id, so each `role: tool` message can point at its call."""
+    calls = [
+        call if call.id else call.model_copy(update={"id": f"call_{step_no}_{i}"})
+        for i, call in enumerate(reply.tool_calls)
+    ]
+    return reply.model_copy(update={"tool_calls": calls})
+
+
+def _run_call(call: ToolCall, tools: dict[str, Tool], ctx: ToolContext) -> Step:
+    started = perf_counter()
+    result = run_tool(tools, call.name, call.arguments, ctx)
+    return Step(
+        tool=call.name, arguments=call.arguments, result=result.content, ok=result.ok,
+        tool_call_id=call.id, latency_s=perf_counter() - started,
+    )
+
+
+class _Run:
+    """The mutable state of one run: the conversation, the steps and the cost so far."""
+
+    def __init__(self, model: ChatModel, max_tokens: int):
+        self.model = model
+        self.max_tokens = max_tokens
+        self.messages: list[ChatMessage] = []
+        self.steps: list[Step] = []
+        self.usage = Usage()
+        self.step_usage: list[dict[str, Any]] = []
+
+    def call(self, tools: list[dict[str, Any]] | None) -> Reply:
+        reply = _with_ids(self.model.chat(self.messages, tools=tools, max_tokens=self.max_tokens), len(self.step_usage))
+        self.usage += reply.usage
+        self.step_usage.append({**reply.usage.model_dump(), "latency_s": round(reply.latency_s, 4)})
+        return reply
+
+    def force_answer(self) -> str:
+        """Ask once more without tools; a reply that still is no text becomes NO_ANSWER."""
+        self.messages.append({"role": "user", "content": FORCE_ANSWER})
+        reply = self.call(None)
+        text = reply.text.strip() if not reply.tool_calls else ""
+        self.messages.append({"role": "assistant", "content": text or None})
+        return text or NO_ANSWER
+
+
+def run_agent(
+    question: str,
+    model: ChatModel,
+    tools: dict[str, Tool],
+    ctx: ToolContext,
+    profile: Profile = "teacher",
+    max_steps: int = 6,
+    *,
+    schema: str | None = None,
+    max_tokens: int = 512,
+    on_step: Callable[[Step], None] | None = None,
+    cancel: threading.Event | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> AgentResult:
+    """Answer `question` with at most `max_steps` model calls offered `tools`, then store the trace.
+
+    `schema` defaults to the registry's description of the sql views; `on_step` sees each tool
+    call as it finishes; setting `cancel` stops the run between steps (AgentCancelled).
+    """
+    if schema is None:
+        from quarry.agent.tools.registry import schema_description
+
+        schema = schema_description()
+    started = perf_counter()
+    specs = [t.spec() for t in tools.values()]
+    run = _Run(model, max_tokens)
+    run.messages = [
+        {"role": "system", "content": system_prompt(profile, schema, ctx.now)},
+        {"role": "user", "content": question},
+    ]
+    answer: str | None = None
+    for _ in range(max_steps):
+        _check_cancel(cancel)
+        reply = run.call(specs)
+        run.messages.append(reply.as_assistant_message())
+        if not reply.tool_calls:
+            answer = reply.text.strip() or NO_ANSWER
+            break
+        for call in reply.tool_calls:
+            step = _run_call(call, tools, ctx)
+            run.steps.append(step)
+            run.messages.append({"role": "tool", "tool_call_id": call.id, "content": step.result})
+            if on_step:
+                on_step(step)
+    forced = answer is None
+    if forced:
+        _check_cancel(cancel)
+        answer = run.force_answer()
+    citations = check_citations(ctx.store.reader(), answer)
+    result = AgentResult(
+        question=question, answer=answer, citations=citations.known, unknown_citations=citations.unknown,
+        steps=run.steps, usage=run.usage, latency_s=perf_counter() - started, model=model.model_id,
+        forced=forced, messages=run.messages,
+    )
+    result.trace_id = _store(result, specs, ctx, {
+        "profile": profile, "max_steps": max_steps, "now": ctx.now.isoformat(),
+        "step_usage": run.step_usage, **(metadata or {}),
+    })
+    return result
+
+
+def _store(result: AgentResult, specs: list[dict[str, Any]], ctx: ToolContext, metadata: dict[str, Any]) -> str:
+    trace = Trace(
+        model=result.model, question=result.question, messages=result.messages, tools=specs,
+        final_answer=result.answer, citations=result.citations, prompt_tokens=result.usage.prompt_tokens,
+        completion_tokens=result.usage.completion_tokens, latency_s=round(result.latency_s, 4),
+        metadata={**metadata, "forced": result.forced, "unknown_citations": result.unknown_citations},
+    )
+    with ctx.store.writer() as con:
+        return insert_trace(con, trace)

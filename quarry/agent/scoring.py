@@ -1,0 +1,185 @@
+"""Does a free-text answer match a known answer? One scorer per answer type of the question format.
+
+Used to verify teacher traces before they become training data and to score evaluation runs, so
+both agree on what "correct" means. Citations (`[msg:<id>]`) are removed before scoring so the
+digits in message ids never count as numbers or dates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from dateparser.search import search_dates
+from dateutil import parser as dateutil_parser
+
+DEFAULT_TOLERANCE = timedelta(minutes=30)
+
+_CITATION = re.compile(r"\[msg:[^\]]*\]")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+_CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
+_WORD_NUMBERS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_UNKNOWN_PHRASES = (
+    "does not say", "doesn't say", "do not say", "don't say", "not mentioned", "no mention",
+    "no information", "not find", "couldn't find", "could not find", "no record", "not in the mailbox",
+    "unknown", "i don't know", "i do not know", "no such", "nothing about",
+)
+_DATEPARSER_SETTINGS = {"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"}
+
+
+def normalize_text(text: str) -> str:
+    """Lowercase, accents and punctuation removed, whitespace collapsed: for comparing short answers."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", folded).split())
+
+
+def question_hash(question: str) -> str:
+    """Hash of the normalized question text: how held-out questions are kept out of training data."""
+    return hashlib.sha256(normalize_text(question).encode("utf-8")).hexdigest()
+
+
+def strip_citations(text: str) -> str:
+    return _CITATION.sub(" ", text)
+
+
+def says_unknown(text: str) -> bool:
+    """True when the answer declines: 'the mailbox does not say' and its usual variants."""
+    lowered = strip_citations(text).lower().replace("’", "'")
+    return any(phrase in lowered for phrase in _UNKNOWN_PHRASES)
+
+
+def parse_when(value: str) -> datetime | date:
+    """A gold datetime (ISO 8601 with offset) as aware UTC, or a date for all-day answers."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return date.fromisoformat(value.strip())
+    parsed = dateutil_parser.isoparse(value.strip())
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def datetimes_in(text: str) -> list[datetime]:
+    """Every date/time written in the text, ISO forms first, then natural language ('March 14 at 5 PM')."""
+    clean = strip_citations(text)
+    found: list[datetime] = []
+    for token in _ISO_DATETIME.findall(clean):
+        try:
+            found.append(parse_when(token) if "T" in token or " " in token else _as_midnight(token))
+        except ValueError:
+            continue
+    natural = search_dates(_ISO_DATETIME.sub(" ", clean), languages=["en"], settings=_DATEPARSER_SETTINGS) or []
+    found.extend(moment.astimezone(timezone.utc) for _, moment in natural)
+    return found
+
+
+def _as_midnight(day: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=timezone.utc)
+
+
+def match_datetime(text: str, gold: str, tolerance: timedelta = DEFAULT_TOLERANCE) -> bool:
+    """Any date/time in the text within `tolerance` of the gold one (same day for all-day answers)."""
+    target = parse_when(gold)
+    moments = datetimes_in(text)
+    if isinstance(target, datetime):
+        return any(abs(moment - target) <= tolerance for moment in moments)
+    return any(moment.date() == target for moment in moments)
+
+
+def numbers_in(text: str) -> list[float]:
+    """Numbers in the text, dates, clock times and citations excluded; 'three' counts as 3."""
+    clean = _CLOCK.sub(" ", _ISO_DATETIME.sub(" ", strip_citations(text)))
+    values = [float(token) for token in _NUMBER.findall(clean)]
+    values.extend(float(_WORD_NUMBERS[word]) for word in normalize_text(clean).split() if word in _WORD_NUMBERS)
+    return values
+
+
+def match_number(text: str, gold: str | float) -> bool:
+    return float(gold) in numbers_in(text)
+
+
+def match_text(text: str, candidates: list[str]) -> bool:
+    """Any acceptable answer appears (normalized) in the answer text."""
+    haystack = f" {normalize_text(strip_citations(text))} "
+    return any(f" {normalize_text(c)} " in haystack for c in candidates if normalize_text(c))
+
+
+def match_list(text: str, items: list[str]) -> bool:
+    """Every gold item is mentioned: the list is compared as a set, order ignored."""
+    return bool(items) and all(match_text(text, [item]) for item in items)
+
+
+def yes_or_no(text: str) -> str | None:
+    """'yes' or 'no' as the answer states it: its first word, else the first standalone yes/no."""
+    words = normalize_text(strip_citations(text)).split()
+    if words and words[0] in ("yes", "no"):
+        return words[0]
+    return next((w for w in words if w in ("yes", "no")), None)
+
+
+def as_list(answer: Any) -> list[str]:
+    """A list answer given as a JSON list or as one string with ';' separators."""
+    if isinstance(answer, list):
+        return [str(item) for item in answer]
+    return [part.strip() for part in str(answer).split(";") if part.strip()]
+
+
+def calendar_target(answer: Any) -> tuple[str, str]:
+    """(ISO start, title) of an expected calendar addition: a {"start", "title"} object or 'ISO title' text."""
+    if isinstance(answer, dict):
+        return str(answer["start"]), str(answer["title"])
+    start, _, title = str(answer).strip().partition(" ")
+    return start, title.strip()
+
+
+def match_calendar_add(arguments: dict[str, Any], answer: Any, tolerance: timedelta = DEFAULT_TOLERANCE) -> bool:
+    """A calendar_add call's arguments add the expected event: start within tolerance, title matching."""
+    start, title = calendar_target(answer)
+    given_start, given_title = str(arguments.get("start", "")), str(arguments.get("title", ""))
+    try:
+        moment = parse_when(given_start)
+    except ValueError:
+        return False
+    target = parse_when(start)
+    if isinstance(target, datetime) and isinstance(moment, datetime):
+        close = abs(moment - target) <= tolerance
+    else:
+        close = (moment.date() if isinstance(moment, datetime) else moment) == (
+            target.date() if isinstance(target, datetime) else target
+        )
+    return close and (match_text(given_title, [title]) or match_text(title, [given_title]))
+
+
+def score_answer(answer_text: str, gold: Any, tolerance: timedelta = DEFAULT_TOLERANCE) -> bool:
+    """True when `answer_text` gives `gold`'s answer (a GoldQuestion or anything with its fields).
+
+    `calendar_add` questions are judged on the text here (it names the event and its time); whether
+    the event really reached the calendar is checked by the caller with `match_calendar_add`.
+    """
+    kind = gold.answer_type
+    accept = [str(a) for a in (gold.accept or [])]
+    if kind == "unknown":
+        return says_unknown(answer_text)
+    if not answer_text.strip():
+        return False
+    if kind == "datetime":
+        return any(match_datetime(answer_text, when, tolerance) for when in [str(gold.answer), *accept])
+    if kind == "number":
+        return any(match_number(answer_text, value) for value in [gold.answer, *accept])
+    if kind == "list":
+        return match_list(answer_text, as_list(gold.answer))
+    if kind == "yesno":
+        return yes_or_no(answer_text) == normalize_text(str(gold.answer))
+    if kind == "calendar_add":
+        start, title = calendar_target(gold.answer)
+        return match_text(answer_text, [title]) and match_datetime(answer_text, start, tolerance)
+    return match_text(answer_text, [str(gold.answer), *accept])

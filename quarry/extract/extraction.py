@@ -1,0 +1,371 @@
+"""The extraction stage: turn stored messages and documents into facts, incrementally.
+
+`extract_pending` reads every message/document the chosen extractor has not processed at its
+current content hash (extraction_log), in send order, runs the extractor, drops facts whose evidence
+does not occur in the source, and writes the rest. Model results are cached by (content hash,
+extractor, model, prompt version) in extraction_cache, so re-extraction never asks a model twice.
+Events are merged per thread: a reply repeating an event adds nothing, and a message that moves or
+cancels an event updates it and appends to event_history. ICS documents are skipped: ingestion
+already stored their events as given (extractor 'ics').
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Literal, Protocol
+
+import duckdb
+from pydantic import BaseModel, Field
+
+from quarry.config import load_settings
+from quarry.errors import ModelError
+from quarry.extract.dates import reference_time
+from quarry.extract.facts import (
+    FACT_TYPES, Event, Fact, Person, SourceText, evidence_occurs, insert_fact, similarity,
+)
+from quarry.extract.rules import RulesExtractor, has_cues
+
+ExtractorName = Literal["rules", "llm", "auto"]
+Progress = Callable[[int, int], None]
+_SAME_TIME = timedelta(hours=1)
+_BATCH = 100
+
+
+class Extractor(Protocol):
+    """What the stage needs from an extractor."""
+
+    name: str
+    model: str | None
+    version: str
+
+    def extract_many(self, sources: list[SourceText]): ...
+
+
+class ExtractionSummary(BaseModel):
+    """What one run did; `model_calls` counts chat requests actually sent."""
+
+    extractor: str
+    model: str | None = None
+    items: int = 0
+    extracted: int = 0
+    skipped_prefilter: int = 0
+    cache_hits: int = 0
+    dropped: int = 0
+    model_calls: int = 0
+    facts: dict[str, int] = Field(default_factory=dict)
+    rejected_evidence: int = 0
+    merged_events: int = 0
+    errors: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+
+
+_MESSAGES_SQL = """
+SELECT m.message_id, m.thread_id, m.subject, m.sender, m.sender_name, coalesce(m.body_clean, m.body_text, ''),
+       coalesce(m.sent_at, m.ingested_at), m.sent_offset_min, m.content_hash,
+       (SELECT list({'email': mp.email, 'name': p.display_name} ORDER BY mp.role DESC, mp.email)
+          FROM message_people mp LEFT JOIN people p ON p.email = mp.email
+         WHERE mp.message_id = m.message_id AND mp.role IN ('to', 'cc'))
+FROM messages m
+WHERE NOT EXISTS (SELECT 1 FROM extraction_log l WHERE l.item_id = m.message_id AND l.extractor = ?
+                  AND l.model = ? AND l.content_hash = m.content_hash)
+ORDER BY coalesce(m.sent_at, m.ingested_at), m.message_id
+"""
+_DOCUMENTS_SQL = """
+SELECT d.document_id, coalesce(d.title, d.path), coalesce(d.text, ''), d.ingested_at
+FROM documents d
+WHERE d.kind <> 'ics' AND NOT EXISTS (SELECT 1 FROM extraction_log l WHERE l.item_id = d.document_id
+                  AND l.extractor = ? AND l.model = ? AND l.content_hash = d.document_id)
+ORDER BY d.ingested_at, d.document_id
+"""
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def load_pending(con: duckdb.DuckDBPyConnection, extractor: str, model: str, tz: str | None = None) -> list[SourceText]:
+    """Messages (in send order) then documents that `extractor`/`model` has not processed at their current hash."""
+    sources = []
+    for mid, thread, subject, sender, sender_name, body, sent, offset, chash, recips in con.execute(
+        _MESSAGES_SQL, [extractor, model]
+    ).fetchall():
+        sources.append(SourceText(
+            item_id=mid, thread_id=thread, subject=subject or "", body=body, content_hash=chash,
+            sender=Person(email=sender, name=sender_name) if sender else None,
+            recipients=[Person(email=r["email"], name=r["name"]) for r in recips or []],
+            reference=reference_time(_utc(sent), offset, tz),
+        ))
+    for doc_id, title, text, ingested in con.execute(_DOCUMENTS_SQL, [extractor, model]).fetchall():
+        sources.append(SourceText(item_id=doc_id, kind="document", subject=title, body=text, content_hash=doc_id,
+                                  reference=reference_time(_utc(ingested), 0, tz)))
+    return sources
+
+
+def _thread_events(con: duckdb.DuckDBPyConnection, event: Event) -> list[tuple]:
+    """Events already stored for this thread by the same extractor (or from ICS), oldest first."""
+    return con.execute(
+        "SELECT fact_id, title, starts_at, ends_at, status FROM events WHERE thread_id = ? "
+        "AND ((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics') ORDER BY starts_at NULLS LAST",
+        [event.thread_id, event.extractor, event.model or ""],
+    ).fetchall()
+
+
+def _target(rows: list[tuple], event: Event) -> tuple | None:
+    """The live stored event a move/cancel refers to: the best title match, if it is alike enough."""
+    live = [r for r in rows if r[4] != "cancelled"]
+    if not live:
+        return None
+    best = max(live, key=lambda r: similarity(r[1], event.title))
+    return best if similarity(best[1], event.title) >= 0.5 else None
+
+
+def _history(con, fact_id: str, event: Event, change: str, old, new) -> None:
+    con.execute(
+        "INSERT OR IGNORE INTO event_history (fact_id, message_id, change, old_starts_at, new_starts_at, evidence) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [fact_id, event.message_id or event.document_id, change, old, new, event.evidence],
+    )
+
+
+def _new_start(event: Event, old_start: datetime | None, zone: tzinfo) -> datetime | None:
+    """A move to a day without a time ("to Thursday, same time") keeps the old local time of day."""
+    if not event.all_day or event.starts_at is None or old_start is None:
+        return event.starts_at
+    day = event.starts_at.astimezone(zone).date()
+    clock = old_start.astimezone(zone).timetz().replace(tzinfo=None)
+    return datetime.combine(day, clock, tzinfo=zone).astimezone(timezone.utc)
+
+
+def _update(con, event: Event, target: tuple, zone: tzinfo) -> None:
+    """Apply a move or cancel to a stored event and record it in event_history."""
+    fact_id, _, old_start, old_end, _ = target
+    source = event.message_id or event.document_id
+    if event.status == "cancelled":
+        con.execute("UPDATE events SET status = 'cancelled', updated_by = ? WHERE fact_id = ?", [source, fact_id])
+        _history(con, fact_id, event, "cancelled", old_start, None)
+        return
+    start = _new_start(event, old_start, zone)
+    if start is None or start == old_start:
+        return
+    end = event.ends_at or (old_end + (start - old_start) if old_end and old_start else None)
+    all_day = event.all_day and start == event.starts_at
+    con.execute(
+        "UPDATE events SET starts_at = ?, ends_at = ?, all_day = ?, phrase = ?, status = 'moved', updated_by = ? "
+        "WHERE fact_id = ?", [start, end, all_day, event.phrase, source, fact_id],
+    )
+    _history(con, fact_id, event, "moved", old_start, start)
+
+
+def merge_event(con: duckdb.DuckDBPyConnection, event: Event, zone: tzinfo = timezone.utc) -> bool:
+    """Store an event with thread awareness; returns True if it became a new row.
+
+    A move/cancel updates the live event of the thread it names; with none to update it is stored as a
+    new scheduled event (e.g. "instead we'll hold a session on..."). A repeat of a stored event adds nothing.
+    """
+    rows = _thread_events(con, event) if event.thread_id else []
+    if event.status != "scheduled":
+        target = _target(rows, event)
+        if target is not None:
+            _update(con, event, target, zone)
+            return False
+        if event.status == "moved":
+            event = event.model_copy(update={"status": "scheduled"})
+    if any(_repeats(row, event) for row in rows):
+        return False
+    fact_id = insert_fact(con, event)
+    _history(con, fact_id, event, "created" if event.status == "scheduled" else event.status, None, event.starts_at)
+    return True
+
+
+def _repeats(row: tuple, event: Event) -> bool:
+    """A stored event is the same one when it starts within an hour, or has the same title and no time given."""
+    _, title, start, _, _ = row
+    if event.starts_at is None:
+        return similarity(title, event.title) >= 0.6
+    return start is not None and abs(start - event.starts_at) <= _SAME_TIME and (
+        similarity(title, event.title) >= 0.3 or abs(start - event.starts_at) < timedelta(minutes=1)
+    )
+
+
+def _checked(src: SourceText, facts: list[Fact], summary: ExtractionSummary) -> list[Fact]:
+    """Drop facts whose evidence does not occur in the source text."""
+    text = src.text()
+    kept = [f for f in facts if evidence_occurs(f.evidence, text)]
+    summary.rejected_evidence += len(facts) - len(kept)
+    return kept
+
+
+def _clear_item(con: duckdb.DuckDBPyConnection, item_id: str, extractor: str, model: str) -> None:
+    """Forget an item's earlier facts from this extractor (its content changed or it is re-extracted)."""
+    for fact_type in FACT_TYPES:
+        con.execute(
+            f"DELETE FROM {fact_type.table} WHERE (message_id = ? OR document_id = ?) AND extractor = ? "
+            "AND coalesce(model, '') = ?", [item_id, item_id, extractor, model],
+        )
+
+
+def write_facts(con: duckdb.DuckDBPyConnection, src: SourceText, facts: list[Fact], summary: ExtractionSummary) -> int:
+    """Write one item's checked facts; events go through the thread merge. Returns facts written."""
+    written = 0
+    for fact in _checked(src, facts, summary):
+        if isinstance(fact, Event):
+            if not merge_event(con, fact, src.reference.tzinfo or timezone.utc):
+                summary.merged_events += 1
+                continue
+        else:
+            insert_fact(con, fact)
+        summary.facts[fact.table] = summary.facts.get(fact.table, 0) + 1
+        written += 1
+    return written
+
+
+def _log(con, src: SourceText, extractor: str, model: str, n: int, outcome: str, error: str | None) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO extraction_log (item_id, extractor, model, content_hash, n_facts, outcome, error) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", [src.item_id, extractor, model, src.content_hash, n, outcome, error],
+    )
+
+
+def _cache_get(con, src: SourceText, ex: Extractor) -> list[Fact] | None:
+    row = con.execute(
+        "SELECT result FROM extraction_cache WHERE content_hash = ? AND extractor = ? AND model = ? AND prompt_version = ?",
+        [src.content_hash, ex.name, ex.model or "", ex.version],
+    ).fetchone()
+    if row is None:
+        return None
+    by_table = {t.table: t for t in FACT_TYPES}
+    ids = {**src.provenance(), "thread_id": src.thread_id}
+    facts = []
+    for item in json.loads(row[0]):
+        fact_type = by_table[item.pop("table")]
+        extra = {k: v for k, v in ids.items() if k in fact_type.model_fields}
+        facts.append(fact_type.model_validate({**item, **extra}))
+    return facts
+
+
+def _cache_put(con, src: SourceText, ex: Extractor, facts: list[Fact]) -> None:
+    """Store an item's facts without its ids: another message with the same content reuses them."""
+    items = [{"table": f.table, **f.model_dump(mode="json", exclude={"fact_id", "message_id", "document_id", "thread_id"})}
+             for f in facts]
+    con.execute(
+        "INSERT OR REPLACE INTO extraction_cache (content_hash, extractor, model, prompt_version, result) "
+        "VALUES (?, ?, ?, ?, ?)", [src.content_hash, ex.name, ex.model or "", ex.version, json.dumps(items)],
+    )
+
+
+def choose_extractor(extractor: ExtractorName, model: str | None, summary_errors: list[str]) -> Extractor:
+    """The extractor object for a name; 'auto' is the LLM with the configured model if it opens, else rules."""
+    if extractor == "rules":
+        return RulesExtractor()
+    from quarry.extract.llm_extractor import LLMExtractor
+
+    spec = model or load_settings().extractor_model
+    if extractor == "llm":
+        if not spec:
+            raise ModelError("--extractor llm needs --model SPEC (or extractor_model in config.toml)")
+        return LLMExtractor.from_spec(spec)
+    if not spec:
+        return RulesExtractor()
+    try:
+        return LLMExtractor.from_spec(spec)
+    except ModelError as exc:
+        summary_errors.append(f"auto: {spec} unavailable, used rules ({exc})")
+        return RulesExtractor()
+
+
+def extract_pending(
+    con: duckdb.DuckDBPyConnection,
+    extractor: ExtractorName = "rules",
+    model: str | None = None,
+    progress: Progress | None = None,
+    *,
+    chat_model=None,
+    tz: str | None = None,
+    limit: int | None = None,
+) -> ExtractionSummary:
+    """Extract facts from every message/document not yet processed by this extractor; self-contained.
+
+    `chat_model` (a ready ChatModel) skips opening `model` by spec; `tz` forces the senders' time zone;
+    `limit` stops after that many items (the rest stay pending).
+    Runs its own transactions (one per batch of items): call it outside any open transaction.
+    """
+    started = time.perf_counter()
+    errors: list[str] = []
+    if chat_model is not None:
+        from quarry.extract.llm_extractor import LLMExtractor
+
+        ex: Extractor = LLMExtractor(chat_model, spec=model or chat_model.model_id)
+    else:
+        ex = choose_extractor(extractor, model, errors)
+    summary = ExtractionSummary(extractor=ex.name, model=ex.model, errors=errors)
+    sources = load_pending(con, ex.name, ex.model or "", tz)[:limit]
+    summary.items = len(sources)
+    try:
+        con.execute("BEGIN")
+        todo = _apply_cached(con, ex, sources, summary)
+        done = summary.items - len(todo)
+        for src, facts, error in ex.extract_many(todo):
+            _store(con, ex, src, facts, error, summary)
+            done += 1
+            if progress:
+                progress(done, summary.items)
+            if done % _BATCH == 0:
+                con.execute("COMMIT")
+                con.execute("BEGIN")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    summary.model_calls = getattr(ex, "calls", 0)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _apply_cached(con, ex: Extractor, sources: list[SourceText], summary: ExtractionSummary) -> list[SourceText]:
+    """Serve cache hits and prefilter skips (model extractors only); return the items still to extract."""
+    if ex.model is None:
+        return sources
+    todo = []
+    for src in sources:
+        cached = _cache_get(con, src, ex)
+        if cached is not None:
+            _clear_item(con, src.item_id, ex.name, ex.model)
+            _log(con, src, ex.name, ex.model, write_facts(con, src, cached, summary), "cached", None)
+            summary.cache_hits += 1
+        elif not has_cues(src):
+            _log(con, src, ex.name, ex.model, 0, "skipped", None)
+            summary.skipped_prefilter += 1
+        else:
+            todo.append(src)
+    return todo
+
+
+def _store(con, ex: Extractor, src: SourceText, facts: list[Fact] | None, error: str | None,
+           summary: ExtractionSummary) -> None:
+    """Write one extracted item (or log why it was dropped); the run goes on either way."""
+    model = ex.model or ""
+    _clear_item(con, src.item_id, ex.name, model)
+    if facts is None:
+        summary.dropped += 1
+        summary.errors.append(f"{src.item_id}: {error}")
+        _log(con, src, ex.name, model, 0, "dropped", error)
+        return
+    if ex.model is not None:
+        _cache_put(con, src, ex, facts)
+    summary.extracted += 1
+    _log(con, src, ex.name, model, write_facts(con, src, facts, summary), "extracted", error)
+
+
+def redo(con: duckdb.DuckDBPyConnection, extractor: str, model: str | None = None) -> None:
+    """Forget what an extractor produced (facts and log, not the cache) so the next run re-extracts everything."""
+    con.execute("BEGIN")
+    for fact_type in FACT_TYPES:
+        con.execute(f"DELETE FROM {fact_type.table} WHERE extractor = ? AND coalesce(model, '') = ?",
+                    [extractor, model or ""])
+    con.execute("DELETE FROM extraction_log WHERE extractor = ? AND model = ?", [extractor, model or ""])
+    con.execute("DELETE FROM event_history WHERE fact_id NOT IN (SELECT fact_id FROM events)")
+    con.execute("COMMIT")

@@ -1,0 +1,217 @@
+"""The rules extractor: no model, just date parsing plus cue patterns. Fast, offline, the baseline.
+
+Each sentence of the cleaned body is scanned for date phrases (extract.dates) and cue words:
+meeting words make an event, "due"/"deadline"/"by <date>" a deadline, requests ("can you",
+"please") an action item, and move/cancel words mark an event as moved or cancelled so the stage
+can update the event it refers to. People in the headers become person entities, the subject a topic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from quarry.extract.dates import ResolvedTime, find_dates, mentions_date
+from quarry.extract.facts import ActionItem, Deadline, Entity, Event, Fact, Person, SourceText, Topic
+
+VERSION = "rules-1"
+
+_EVENT_WORDS = (
+    r"meeting|meetup|meet|call|sync|standup|stand-up|lunch|dinner|breakfast|brunch|coffee|drinks|party|game|match|"
+    r"review|interview|appointment|workshop|conference|webinar|demo|presentation|session|offsite|off-site|retro|"
+    r"kickoff|kick-off|celebration|practice|rehearsal|recital|concert|class|training|1:1|one-on-one|catch-up|"
+    r"hangout|playdate|ceremony|wedding|birthday|bbq|barbecue|picnic|tournament|show|party|reception|gathering|"
+    r"check-in|huddle|walkthrough|briefing|town hall|all-hands|all hands|happy hour|potluck|night|visit|tour|"
+    r"expo|fair|summit|festival|trip|flight|setup|set-up|launch|cleaning|checkup|check-up|tasting|screening"
+)
+EVENT_RE = re.compile(rf"\b(?:{_EVENT_WORDS})s?\b", re.IGNORECASE)
+CANCEL_RE = re.compile(
+    r"\b(?:cancel(?:l?ed|ling|s)?|called off|calling off|is off|won't happen|not happening|scrapp?(?:ed)?)\b", re.I
+)
+MOVE_RE = re.compile(
+    r"\b(?:moved?|moving|reschedul\w*|push(?:ed|ing)?\s+(?:back|to)|postpon\w*|shift(?:ed|ing)?|bump(?:ed|ing)?|"
+    r"instead|new time|changed? to)\b", re.I
+)
+DEADLINE_RE = re.compile(r"\b(?:due|deadline|no later than|at the latest)\b", re.I)
+BY_DATE_RE = re.compile(r"\b(?:by|before|until)\s*$", re.I)
+REQUEST_RE = re.compile(
+    r"\b(?:please|pls|can you|could you|would you|will you|need you to|don't forget to|do not forget to|"
+    r"remember to|make sure (?:to|you)|action item|todo|to-do|i need)\b", re.I
+)
+_SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+(?=\s|$)|\n|$)")
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv)\s*:\s*)+", re.I)
+_STOP = {
+    "the", "a", "an", "our", "my", "your", "their", "this", "that", "for", "to", "of", "at", "on", "in", "is", "are",
+    "will", "be", "we", "i", "you", "let's", "lets", "and", "with", "has", "have", "been", "was", "it", "so", "just",
+    "next", "tomorrow", "today", "tonight", "about", "reminder", "re", "quick", "from", "all", "there", "s", "hi",
+}
+_LOCATION = re.compile(r"\b(?:at|in|@)\s+(?:the\s+)?((?:[A-Z][\w'&.-]*)(?:\s+(?:[A-Z][\w'&.-]*|of|on|and))*)")
+_REQUEST_TASK = re.compile(
+    r"(?:please|pls|can you|could you|would you|will you|need you to|don't forget to|do not forget to|"
+    r"remember to|make sure (?:to|you)|i need you to|i need)\s+(?P<task>.+)", re.I
+)
+_DUE_TASK = re.compile(r"(?P<task>.+?)\s+(?:is|are)?\s*(?:due|needs? to be (?:done|in|submitted|sent))\b", re.I)
+
+
+def has_cues(src: SourceText) -> bool:
+    """The prefilter: only a message naming a date/time or asking for something can hold an event, deadline or task."""
+    text = f"{src.subject}\n{src.body}"
+    return mentions_date(text) or bool(REQUEST_RE.search(text) or DEADLINE_RE.search(text) or CANCEL_RE.search(text))
+
+
+def sentences(text: str) -> Iterator[str]:
+    """Sentences and lines of a body, whitespace-trimmed, empty ones skipped."""
+    for match in _SENTENCE.finditer(text):
+        chunk = match.group(0).strip()
+        if chunk:
+            yield chunk
+
+
+def clean_subject(subject: str) -> str:
+    """The subject without Re:/Fwd: prefixes."""
+    return _SUBJECT_PREFIX.sub("", subject or "").strip()
+
+
+def _without_dates(text: str, src: SourceText) -> str:
+    for when in reversed(find_dates(text, src.reference)):
+        text = text[: when.span[0]] + text[when.span[1]:]
+    return " ".join(text.split()).strip(" ,.;:!?-")
+
+
+def _words_before(sentence: str, end: int, limit: int = 3) -> list[str]:
+    """Up to `limit` content words right before position `end` (an event noun's modifiers)."""
+    words = re.findall(r"[\w'&-]+", sentence[:end])
+    picked: list[str] = []
+    for word in reversed(words):
+        if word.lower() in _STOP or word.isdigit() or len(picked) == limit:
+            break
+        picked.insert(0, word)
+    return picked
+
+
+def event_title(sentence: str, src: SourceText) -> str:
+    """A short title: the event noun with its modifiers, or the subject if it names the event better."""
+    subject = _without_dates(clean_subject(src.subject), src)
+    match = EVENT_RE.search(sentence)
+    if match is None:
+        return subject or sentence[:60]
+    words = [*_words_before(sentence, match.start()), match.group(0)]
+    title = " ".join(words)
+    if subject and EVENT_RE.search(subject) and title.lower() in subject.lower():
+        return subject
+    return title
+
+
+def _location(sentence: str, phrase: str) -> str | None:
+    rest = sentence.replace(phrase, " ")
+    match = _LOCATION.search(rest)
+    if match is None or re.fullmatch(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\w*|EOD|COB|Noon", match.group(1)):
+        return None
+    return match.group(1).strip(" .")
+
+
+def _strip_date(text: str, when: ResolvedTime | None) -> str:
+    if when is not None:
+        text = text.replace(when.phrase, " ")
+    text = re.sub(r"\b(?:by|before|until|on|at|no later than)\s*[,.!?]*\s*$", "", text.strip(), flags=re.I)
+    return " ".join(text.split()).strip(" ,.;:!?-")
+
+
+def _with_subject(task: str, src: SourceText) -> str:
+    """A one-word task ("Payment") says more with the subject it belongs to."""
+    subject = clean_subject(src.subject)
+    if len(task.split()) > 1 or not subject:
+        return task or subject
+    return f"{task} ({subject})" if task else subject
+
+
+def _owner(sentence: str, src: SourceText) -> str | None:
+    """Who a request is addressed to: a recipient named at the start of the sentence, else the sole recipient."""
+    for person in src.recipients:
+        first = (person.name or "").split(" ")[0]
+        if first and re.match(rf"\s*(?:hi\s+|hey\s+)?{re.escape(first)}\b", sentence, re.I):
+            return person.email
+    return src.recipients[0].email if len(src.recipients) == 1 else None
+
+
+class RulesExtractor:
+    """Extractor interface: `name`, `model`, `version`, `extract(src) -> list[Fact]`."""
+
+    name = "rules"
+    model: str | None = None
+    version = VERSION
+
+    def extract(self, src: SourceText) -> list[Fact]:
+        facts: list[Fact] = []
+        base = {"extractor": self.name, "model": None, "extractor_version": self.version, **src.provenance()}
+        last_day: date | None = None
+        for sentence in sentences(src.body):
+            found = find_dates(sentence, src.reference, default_day=last_day)
+            facts.extend(self._sentence_facts(sentence, found, src, base))
+            if found:
+                last_day = found[-1].start.astimezone(src.reference.tzinfo).date()
+        facts.extend(self._header_facts(src, base))
+        return facts
+
+    def extract_many(self, sources: Iterable[SourceText]) -> Iterator[tuple[SourceText, list[Fact], str | None]]:
+        for src in sources:
+            yield src, self.extract(src), None
+
+    def _sentence_facts(self, sentence: str, found: list[ResolvedTime], src: SourceText, base: dict) -> list[Fact]:
+        """A request wins over everything (with its due date); then cancel, move, deadline, event cues."""
+        when = found[0] if found else None
+        if REQUEST_RE.search(sentence):
+            invite = when is not None and EVENT_RE.search(sentence) and not BY_DATE_RE.search(sentence[: when.span[0]])
+            extra = [self._event(sentence, when, src, base, "scheduled", 0.6)] if invite else []
+            return [*self._request(sentence, when, src, base), *extra]
+        if CANCEL_RE.search(sentence) and (EVENT_RE.search(sentence) or EVENT_RE.search(src.subject)):
+            return [self._event(sentence, when, src, base, "cancelled", 0.7)]
+        if when is None:
+            return []
+        if MOVE_RE.search(sentence):
+            return [self._event(sentence, found[-1], src, base, "moved", 0.7)]
+        before = sentence[: when.span[0]]
+        if DEADLINE_RE.search(sentence) or BY_DATE_RE.search(before) or re.search(r"\b(?:eod|cob)\b", when.phrase, re.I):
+            return [self._deadline(sentence, when, src, base)]
+        if EVENT_RE.search(sentence):
+            return [self._event(sentence, when, src, base, "scheduled", 0.8)]
+        return []
+
+    def _event(self, sentence, when, src, base, status, confidence) -> Event:
+        return Event(
+            title=event_title(sentence, src), starts_at=when.start if when else None,
+            ends_at=when.end if when else None, all_day=when.all_day if when else False,
+            location=_location(sentence, when.phrase) if when else None,
+            participants=[p.email for p in ([src.sender] if src.sender else []) + src.recipients],
+            status=status, phrase=when.phrase if when else None, thread_id=src.thread_id,
+            evidence=sentence, confidence=confidence, **base,
+        )
+
+    def _deadline(self, sentence: str, when: ResolvedTime, src: SourceText, base: dict) -> Deadline:
+        due = _DUE_TASK.match(sentence)
+        task = re.sub(r"^(?:the|reminder:?|fyi:?)\s+", "", _strip_date(due.group("task") if due else sentence, when),
+                      flags=re.I)
+        return Deadline(task=_with_subject(task, src), due_at=when.start, owner=_owner(sentence, src),
+                        phrase=when.phrase, evidence=sentence, confidence=0.7, **base)
+
+    def _request(self, sentence: str, when: ResolvedTime | None, src: SourceText, base: dict) -> list[Fact]:
+        match = _REQUEST_TASK.search(sentence)
+        if match is None:
+            return []
+        task = _strip_date(match.group("task"), when)
+        if len(task.split()) < 2:
+            return []
+        return [ActionItem(owner=_owner(sentence, src), task=task, due_at=when.start if when else None,
+                           phrase=when.phrase if when else None, evidence=sentence, confidence=0.6, **base)]
+
+    def _header_facts(self, src: SourceText, base: dict) -> list[Fact]:
+        facts: list[Fact] = []
+        people: list[Person] = ([src.sender] if src.sender else []) + src.recipients
+        for person in people:
+            if person.name:
+                facts.append(Entity(name=person.name, kind="person", evidence=person.name, confidence=0.9, **base))
+        subject = clean_subject(src.subject)
+        if subject:
+            facts.append(Topic(name=subject, evidence=subject, confidence=0.5, **base))
+        return facts

@@ -1,0 +1,258 @@
+"""Verified traces -> token ids with an assistant-only loss mask, split by template and packed.
+
+Rendering goes through the student's own chat format (the one renderer serving uses), so the model
+learns exactly the text it will see. The mask is built from conversation prefixes: the text rendered
+up to an assistant turn (with the generation prompt) versus up to the end of that turn; the
+difference is what the model must produce, and only those tokens carry loss. Each segment is
+tokenized on its own, which matches serving, where the prompt is tokenized and the reply generated.
+
+System prompt choice: the short student prompt replaces the trace's system message. It is taken
+from `DatasetConfig.system_prompt` if given, else from each trace's `metadata.student_system_prompt`
+(the trace generator writes it there, rendered for that trace's date), else the trace's own system
+message is kept. Nothing here imports the agent package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from quarry.errors import InputError, TrainingError
+
+IGNORE = -100
+
+
+class Renderer(Protocol):
+    """What the dataset needs from a chat format (quarry.llm.chat_format.ChatFormat provides it)."""
+
+    def render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None,
+               add_generation_prompt: bool = False) -> str: ...
+
+
+class TokenizerLike(Protocol):
+    def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]: ...
+
+
+class DatasetConfig(BaseModel):
+    """How traces become training examples; stored in the run's config.json."""
+
+    traces: list[Path]
+    system_prompt: str | None = None
+    eval_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    eval_templates: list[str] | None = None
+    seed: int = 0
+    max_tokens: int = 2048
+    include_tools: bool = True
+
+
+@dataclass
+class Example:
+    """One rendered conversation: ids plus next-token targets (IGNORE outside assistant spans)."""
+
+    trace_id: str
+    template: str
+    input_ids: list[int]
+    mask: list[int]
+
+    @property
+    def targets(self) -> list[int]:
+        """Target for position i is token i+1 when that token is an assistant token."""
+        shifted = self.input_ids[1:] + [IGNORE]
+        trained = self.mask[1:] + [0]
+        return [tok if keep else IGNORE for tok, keep in zip(shifted, trained)]
+
+
+@dataclass
+class PackedBatch:
+    """Several examples concatenated into one row; positions restart at 0 for each example.
+
+    transformers builds a block-diagonal causal mask from restarting position ids, so packed
+    examples never attend to each other and no token is padding.
+    """
+
+    input_ids: list[int] = field(default_factory=list)
+    position_ids: list[int] = field(default_factory=list)
+    targets: list[int] = field(default_factory=list)
+
+    def add(self, example: Example) -> None:
+        self.input_ids += example.input_ids
+        self.position_ids += list(range(len(example.input_ids)))
+        self.targets += example.targets
+
+    @property
+    def n_target(self) -> int:
+        return sum(t != IGNORE for t in self.targets)
+
+
+@dataclass
+class Dataset:
+    train: list[Example]
+    eval: list[Example]
+    data_hash: str
+    train_templates: list[str]
+    eval_templates: list[str]
+    dropped_too_long: int = 0
+
+    def stats(self) -> dict[str, Any]:
+        def tokens(examples: list[Example]) -> int:
+            return sum(len(e.input_ids) for e in examples)
+
+        return {
+            "train_examples": len(self.train), "eval_examples": len(self.eval),
+            "train_tokens": tokens(self.train), "eval_tokens": tokens(self.eval),
+            "train_templates": self.train_templates, "eval_templates": self.eval_templates,
+            "dropped_too_long": self.dropped_too_long, "data_hash": self.data_hash,
+        }
+
+
+def read_traces(path: Path) -> list[dict[str, Any]]:
+    """Verified trace records from a JSONL file; a bad line is an error naming file and line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read traces: {exc.strerror or exc}") from exc
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not JSON: {exc.msg}") from exc
+        if not isinstance(record, dict) or not isinstance(record.get("messages"), list):
+            raise InputError(f"{path}:{number}: a trace needs a 'messages' list")
+        if not any(m.get("role") == "assistant" for m in record["messages"]):
+            raise InputError(f"{path}:{number}: trace has no assistant message to learn from")
+        if record.get("metadata", {}).get("verified") is False:
+            continue
+        records.append(record)
+    return records
+
+
+def student_messages(record: dict[str, Any], system_prompt: str | None) -> list[dict[str, Any]]:
+    """The trace's conversation with the student system prompt in place of the teacher's."""
+    prompt = system_prompt or record.get("metadata", {}).get("student_system_prompt")
+    messages = [dict(m) for m in record["messages"]]
+    if prompt is None:
+        return messages
+    if messages and messages[0].get("role") == "system":
+        messages = messages[1:]
+    return [{"role": "system", "content": prompt}, *messages]
+
+
+def segments(renderer: Renderer, messages: list[dict[str, Any]],
+             tools: list[dict[str, Any]] | None) -> list[tuple[str, bool]]:
+    """The rendered conversation cut into (text, is_assistant) pieces that join to the full render."""
+    full = renderer.render(messages, tools=tools, add_generation_prompt=False)
+    pieces: list[tuple[str, bool]] = []
+    done = 0
+    for i, message in enumerate(messages):
+        if message.get("role") != "assistant":
+            continue
+        before = renderer.render(messages[:i], tools=tools, add_generation_prompt=True)
+        after = renderer.render(messages[: i + 1], tools=tools, add_generation_prompt=False)
+        if not after.startswith(before) or not full.startswith(after) or len(before) < done:
+            raise TrainingError(
+                f"chat template does not render assistant turn {i} as an extension of its prefix; "
+                "cannot build a loss mask"
+            )
+        reply = after[len(before):]
+        # Whitespace after the end-of-turn token is written by the template, never generated.
+        trained = reply.rstrip()
+        pieces += [(before[done:], False), (trained, True), (reply[len(trained):], False)]
+        done = len(after)
+    pieces.append((full[done:], False))
+    return [(text, trained) for text, trained in pieces if text]
+
+
+def tokenize_record(record: dict[str, Any], renderer: Renderer, tokenizer: TokenizerLike,
+                    config: DatasetConfig) -> Example:
+    """One trace -> ids and mask; every assistant span (tool calls and final answer) is trained."""
+    messages = student_messages(record, config.system_prompt)
+    tools = record.get("tools") if config.include_tools else None
+    ids: list[int] = []
+    mask: list[int] = []
+    for text, trained in segments(renderer, messages, tools or None):
+        piece = tokenizer.encode(text, add_special_tokens=False)
+        ids += piece
+        mask += [int(trained)] * len(piece)
+    metadata = record.get("metadata", {})
+    return Example(str(metadata.get("trace_id", "")), str(metadata.get("template", "")), ids, mask)
+
+
+def split_templates(templates: list[str], config: DatasetConfig) -> tuple[list[str], list[str]]:
+    """Choose whole templates for eval so eval questions are unseen in form."""
+    unique = sorted(set(templates))
+    if config.eval_templates is not None:
+        unknown = set(config.eval_templates) - set(unique)
+        if unknown:
+            raise InputError(f"eval templates not in the traces: {', '.join(sorted(unknown))}")
+        held = sorted(config.eval_templates)
+    elif config.eval_fraction == 0 or len(unique) < 2:
+        held = []
+    else:
+        order = unique[:]
+        random.Random(config.seed).shuffle(order)
+        target = config.eval_fraction * len(templates)
+        held, count = [], 0
+        for name in order[:-1]:  # always leave at least one template to train on
+            if count >= target:
+                break
+            held.append(name)
+            count += templates.count(name)
+    return [t for t in unique if t not in held], sorted(held)
+
+
+def data_hash(paths: list[Path], config: DatasetConfig, template_sha256: str) -> str:
+    """Identifies the training data: trace bytes, system prompt, split settings and chat template."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    settings = config.model_dump(mode="json", exclude={"traces"})
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    digest.update(template_sha256.encode())
+    return digest.hexdigest()[:16]
+
+
+def build_dataset(config: DatasetConfig, renderer: Renderer, tokenizer: TokenizerLike,
+                  template_sha256: str = "") -> Dataset:
+    """Read, render, mask and split all traces named in the config."""
+    records = [record for path in config.traces for record in read_traces(path)]
+    if not records:
+        raise InputError(f"no verified traces in {', '.join(map(str, config.traces))}")
+    examples = [tokenize_record(record, renderer, tokenizer, config) for record in records]
+    kept = [e for e in examples if len(e.input_ids) <= config.max_tokens]
+    train_t, eval_t = split_templates([e.template for e in kept], config)
+    held = set(eval_t)
+    return Dataset(
+        train=[e for e in kept if e.template not in held],
+        eval=[e for e in kept if e.template in held],
+        data_hash=data_hash(config.traces, config, template_sha256),
+        train_templates=train_t, eval_templates=eval_t,
+        dropped_too_long=len(examples) - len(kept),
+    )
+
+
+def pack(examples: list[Example], batch_tokens: int, seed: int | None = None) -> list[PackedBatch]:
+    """First-fit-decreasing packing into rows of at most `batch_tokens`; shuffled if seeded."""
+    bins: list[PackedBatch] = []
+    for example in sorted(examples, key=lambda e: len(e.input_ids), reverse=True):
+        if len(example.input_ids) > batch_tokens:
+            raise TrainingError(f"example {example.trace_id} has {len(example.input_ids)} tokens, "
+                                f"more than --batch-tokens {batch_tokens}")
+        for batch in bins:
+            if len(batch.input_ids) + len(example.input_ids) <= batch_tokens:
+                batch.add(example)
+                break
+        else:
+            bins.append(PackedBatch())
+            bins[-1].add(example)
+    if seed is not None:
+        random.Random(seed).shuffle(bins)
+    return bins

@@ -1,0 +1,233 @@
+"""THE chat renderer shared by serving and training: OpenAI messages -> prompt text, reply text -> tool calls.
+
+The model's own Jinja chat template (GGUF metadata `tokenizer.chat_template`) is rendered the way
+transformers' `apply_chat_template` does. Templates that understand tools (Qwen2.5: `<tools>`,
+`<tool_call>`) get the conversation as-is. Templates that ignore tools (SmolLM2) and models without a
+template (Gemma 3 base, which gets `GEMMA_TEMPLATE`) get the tools "folded" into plain messages in the
+same Qwen format, so one parser reads every model's tool calls and a fine-tuned student learns one format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.ext import loopcontrols
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from quarry.errors import ModelError
+from quarry.llm.base import ChatMessage, ToolCall, ToolSpec
+
+#: The explicit template for models whose GGUF has none (Gemma 3 base): Gemma's turn markers,
+#: the system prompt folded into the first user turn as Gemma's own instruct template does.
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}"
+    "{% if messages and messages[0]['role'] == 'system' %}"
+    "{% set system = messages[0]['content'] + '\n\n' %}{% set turns = messages[1:] %}"
+    "{% else %}{% set system = '' %}{% set turns = messages %}{% endif %}"
+    "{% for message in turns %}"
+    "{{ '<start_of_turn>' + ('model' if message['role'] == 'assistant' else 'user') + '\n' }}"
+    "{{ (system if loop.first else '') + message['content'] | trim }}{{ '<end_of_turn>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}"
+)
+
+#: The tools block for templates that ignore `tools`; same wording and format as Qwen2.5's own.
+TOOLS_PREAMBLE = (
+    "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+    "You are provided with function signatures within <tools></tools> XML tags:\n<tools>"
+)
+TOOLS_POSTAMBLE = (
+    "\n</tools>\n\nFor each function call, return a json object with function name and arguments within "
+    '<tool_call></tool_call> XML tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}\n'
+    "</tool_call>"
+)
+TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"
+_TOOL_CALL_RE = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|\Z)", re.S)
+
+
+def _tojson(value: Any, indent: int | None = None, ensure_ascii: bool = False) -> str:
+    return json.dumps(value, indent=indent, ensure_ascii=ensure_ascii)
+
+
+def _raise(message: str) -> None:
+    raise jinja2.exceptions.TemplateError(message)
+
+
+@lru_cache(maxsize=16)
+def _compile(template: str) -> jinja2.Template:
+    """Compile like transformers does: sandboxed, trim_blocks/lstrip_blocks, its tojson and helpers."""
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+    env.filters["tojson"] = _tojson
+    env.globals["raise_exception"] = _raise
+    env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
+    return env.from_string(template)
+
+
+def tool_call_text(name: str, arguments: dict[str, Any]) -> str:
+    """One call in the native format: `<tool_call>\\n{"name": ..., "arguments": {...}}\\n</tool_call>`."""
+    body = json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
+    return f"{TOOL_CALL_OPEN}\n{body}\n{TOOL_CALL_CLOSE}"
+
+
+def _arguments_dict(call: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI carries arguments as a JSON string; templates expect a dict."""
+    args = call.get("function", call).get("arguments") or {}
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"tool call {call.get('id', '?')}: arguments are not JSON: {exc}") from exc
+    return args
+
+
+def _dict_arguments(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """Copy of the conversation with every assistant tool call's arguments as a dict."""
+    out = []
+    for message in messages:
+        if message.get("tool_calls"):
+            calls = [
+                {**call, "function": {**call["function"], "arguments": _arguments_dict(call)}}
+                for call in message["tool_calls"]
+            ]
+            message = {**message, "tool_calls": calls}
+        out.append(message)
+    return out
+
+
+def fold_tools(messages: list[ChatMessage], tools: list[ToolSpec] | None) -> list[ChatMessage]:
+    """Plain system/user/assistant messages carrying tools, calls and results as Qwen-format text."""
+    out: list[ChatMessage] = []
+    if tools:
+        block = TOOLS_PREAMBLE + "".join("\n" + _tojson(tool) for tool in tools) + TOOLS_POSTAMBLE
+        if messages and messages[0]["role"] == "system":
+            out.append({"role": "system", "content": f"{messages[0]['content']}\n\n{block}"})
+            messages = messages[1:]
+        else:
+            out.append({"role": "system", "content": block})
+    for message in messages:
+        role, content = message["role"], message.get("content") or ""
+        if role == "assistant" and message.get("tool_calls"):
+            calls = [tool_call_text(c["function"]["name"], _arguments_dict(c)) for c in message["tool_calls"]]
+            content = "\n".join(([content] if content else []) + calls)
+            out.append({"role": "assistant", "content": content})
+        elif role == "tool":
+            response = f"<tool_response>\n{content}\n</tool_response>"
+            if out and out[-1].get("_tool_turn"):
+                out[-1]["content"] += "\n" + response
+            else:
+                out.append({"role": "user", "content": response, "_tool_turn": True})
+        else:
+            out.append({"role": role, "content": content})
+    return [{k: v for k, v in m.items() if k != "_tool_turn"} for m in out]
+
+
+class ChatFormat:
+    """How one model's conversations become prompt text, and how its replies become tool calls."""
+
+    def __init__(self, template: str, *, fold: bool, bos_token: str = "", eos_token: str = "", name: str = ""):
+        self.template = template
+        self.fold = fold
+        self.bos_token = bos_token
+        self.eos_token = eos_token
+        self.name = name
+
+    @classmethod
+    def for_gguf(cls, path: str | Path) -> "ChatFormat":
+        """The format for a GGUF file: its own template, folded tools if it ignores them, or GEMMA_TEMPLATE."""
+        path = Path(path)
+        if not path.is_file():
+            raise ModelError(f"{path}: model file not found")
+        return _format_for(str(path.resolve()), path.stat().st_mtime_ns)
+
+    @property
+    def template_sha256(self) -> str:
+        """Identity of the rendering (template text + folding); stored with adapters, checked when serving."""
+        marker = "\n#quarry:fold-tools-v1" if self.fold else ""
+        return hashlib.sha256((self.template + marker).encode()).hexdigest()
+
+    def render(
+        self, messages: list[ChatMessage], tools: list[ToolSpec] | None = None, add_generation_prompt: bool = False
+    ) -> str:
+        """The prompt text for a conversation (OpenAI format, incl. assistant tool_calls and tool results)."""
+        if self.fold:
+            messages, tools = fold_tools(messages, tools), None
+        else:
+            messages = _dict_arguments(messages)
+        try:
+            return _compile(self.template).render(
+                messages=messages, tools=tools or None, add_generation_prompt=add_generation_prompt,
+                bos_token=self.bos_token, eos_token=self.eos_token,
+            )
+        except jinja2.TemplateError as exc:
+            raise ModelError(f"chat template {self.name or '?'}: cannot render conversation: {exc}") from exc
+
+    def parse_reply(self, text: str) -> tuple[str, list[ToolCall]]:
+        """Split generated text into plain content and native `<tool_call>{...}</tool_call>` calls.
+
+        A call whose JSON does not parse stays in the content, so the caller sees what the model wrote.
+        """
+        calls: list[ToolCall] = []
+        kept: list[str] = []
+        last = 0
+        for match in _TOOL_CALL_RE.finditer(text):
+            call = _parse_call(match.group(1))
+            if call is None:
+                continue
+            kept.append(text[last:match.start()])
+            last = match.end()
+            calls.append(call)
+        kept.append(text[last:])
+        return "".join(kept).strip(), calls
+
+
+def _parse_call(body: str) -> ToolCall | None:
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return None
+    args = data.get("arguments", data.get("parameters", {}))
+    if isinstance(args, str):
+        try:
+            args = json.loads(args)
+        except json.JSONDecodeError:
+            return None
+    if not isinstance(args, dict):
+        return None
+    return ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", name=data["name"], arguments=args)
+
+
+def _token_text(reader: Any, key: str) -> str:
+    """The text of a special token (bos/eos) named by id in GGUF metadata, or ''."""
+    id_field, tokens = reader.fields.get(key), reader.fields.get("tokenizer.ggml.tokens")
+    if id_field is None or tokens is None:
+        return ""
+    token_id = int(id_field.parts[-1][0])
+    return bytes(tokens.parts[tokens.data[token_id]]).decode("utf-8", errors="replace")
+
+
+@lru_cache(maxsize=16)
+def _format_for(path: str, mtime_ns: int) -> ChatFormat:
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(path)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: not a readable GGUF file: {exc}") from exc
+    field = reader.fields.get("tokenizer.chat_template")
+    template = bytes(field.parts[-1]).decode("utf-8") if field is not None else None
+    bos, eos = _token_text(reader, "tokenizer.ggml.bos_token_id"), _token_text(reader, "tokenizer.ggml.eos_token_id")
+    name = Path(path).name
+    if template is None:
+        return ChatFormat(GEMMA_TEMPLATE, fold=True, bos_token=bos, eos_token=eos, name=f"{name} (explicit)")
+    native = "tools" in template and TOOL_CALL_OPEN in template
+    return ChatFormat(template, fold=not native, bos_token=bos, eos_token=eos, name=name)

@@ -1,0 +1,120 @@
+"""The local backend: a GGUF model (plus an optional GGUF LoRA adapter) run in-process by llama.cpp.
+
+Prompts are rendered by the shared ChatFormat and tokenized with special tokens on and no added BOS
+(the template writes BOS itself when the model wants one). `json_schema` and `tools` are enforced
+while decoding (quarry.llm.grammar), so even a 135M model emits a parseable step. Loaded models are
+cached per process by (path, adapter, n_ctx); calls on one model are serialized by its lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from quarry import config
+from quarry.errors import ModelError
+from quarry.llm import accounting
+from quarry.llm.base import ChatMessage, Reply, ToolSpec, Usage
+from quarry.llm.chat_format import ChatFormat
+from quarry.llm.decode import generate
+from quarry.llm.grammar import step_grammar
+
+DEFAULT_N_CTX = 4096
+
+
+def default_threads() -> int:
+    """Config/env `threads`, else one thread per two cores (measured: see bench/llm.py and the README)."""
+    configured = config.load_settings().threads
+    if configured:
+        return configured
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+@dataclass
+class _Loaded:
+    llm: Any
+    lock: threading.Lock
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, adapter: str | None, n_ctx: int, threads: int) -> _Loaded:
+    from quarry.llm.llamacpp import llama_cpp
+
+    try:
+        llm = llama_cpp.Llama(
+            model_path=path, lora_path=adapter, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+            n_batch=512, verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        what = f"{path} with adapter {adapter}" if adapter else path
+        raise ModelError(f"{what}: llama.cpp cannot load it: {exc}") from exc
+    return _Loaded(llm, threading.Lock())
+
+
+class LocalModel:
+    """A ChatModel over llama.cpp; `model_id` is the spec string it was opened with."""
+
+    def __init__(
+        self, path: str | Path, *, adapter: str | Path | None = None, n_ctx: int = DEFAULT_N_CTX,
+        threads: int | None = None, model_id: str | None = None,
+    ):
+        self.path = Path(path)
+        self.adapter = Path(adapter) if adapter else None
+        if self.adapter is not None and not self.adapter.is_file():
+            raise ModelError(f"{self.adapter}: adapter file not found")
+        self.format = ChatFormat.for_gguf(self.path)
+        self.model_id = model_id or f"local:{self.path}"
+        self.n_ctx = n_ctx
+        self.threads = threads
+
+    @property
+    def _loaded(self) -> _Loaded:
+        """Loaded on first use, so opening a fallback chain does not load models it may never call."""
+        adapter = str(self.adapter.resolve()) if self.adapter else None
+        return _load(str(self.path.resolve()), adapter, self.n_ctx, self.threads or default_threads())
+
+    @property
+    def llm(self) -> Any:
+        """The underlying llama_cpp.Llama (shared by every LocalModel on the same file/adapter/n_ctx)."""
+        return self._loaded.llm
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of rendered prompt text: special tokens parsed, no BOS added."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Reply:
+        """One reply; `on_text` receives text pieces as they are decoded (for streaming)."""
+        start = perf_counter()
+        prompt = self.tokenize(self.format.render(messages, tools, add_generation_prompt=True))
+        grammar = step_grammar(json_schema, tools)
+        with self._loaded.lock:
+            gen = generate(
+                self.llm, prompt, grammar=grammar, max_tokens=max_tokens, temperature=temperature, seed=seed,
+                on_text=on_text,
+            )
+        content, calls = self.format.parse_reply(gen.text) if tools else (gen.text.strip(), [])
+        reply = Reply(
+            text=content,
+            tool_calls=calls,
+            usage=Usage(prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens),
+            latency_s=perf_counter() - start,
+            model=self.model_id,
+            finish_reason="tool_calls" if calls else gen.finish_reason,
+        )
+        return accounting.record(reply)

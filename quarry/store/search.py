@@ -1,0 +1,124 @@
+"""Full-text search (BM25) over message bodies and document chunks, as plain tables and one SQL query.
+
+Why our own index: DuckDB's fts extension is not bundled with the duckdb 2.x wheel and cannot be
+INSTALLed offline; the PyPI package `duckdb-extension-fts` ships it only for duckdb <= 1.5.5, which
+would pin the whole project to an older DuckDB. An inverted index in two tables is small, needs no
+extension, works on the hardened read-only connection (no LOAD), and BM25 over it is one query.
+
+- Units: each message (subject + body_clean, id 'message:<message_id>') and each document chunk
+  (`chunks` rows whose parent_kind is not 'message'; messages are indexed whole instead).
+- Tokens: lowercased runs of letters/digits (any script), 2+ characters, minus a few stopwords, with
+  a plural 's' folded ("games" -> "game"). The same SQL expression tokenizes units and queries.
+- `refresh_search_index(con)` indexes only units not yet indexed and drops units whose source is
+  gone, so it is idempotent and costs two anti-joins when nothing changed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+K1, B = 1.2, 0.75
+SNIPPET_CHARS = 240
+
+_STOPWORDS = ("the", "and", "for", "are", "but", "not", "you", "your", "with", "this", "that", "from", "have",
+              "was", "were", "will", "would", "can", "could", "our", "has", "had", "its", "of", "to", "in", "on",
+              "at", "is", "it", "be", "as", "by", "or", "an", "we", "me", "my", "do", "so", "if", "no", "up")
+_STOPWORD_LIST = "[" + ", ".join(f"'{w}'" for w in _STOPWORDS) + "]"
+
+
+def _tokens(text_sql: str) -> str:
+    """SQL for the token list of the text expression `text_sql`."""
+    split = rf"regexp_split_to_array(lower({text_sql}), '[^\pL\pN]+')"
+    kept = f"list_filter({split}, lambda t: length(t) >= 2 AND NOT list_contains({_STOPWORD_LIST}, t))"
+    return (f"list_transform({kept}, lambda t: CASE WHEN length(t) > 3 AND t LIKE '%s' AND t NOT LIKE '%ss' "
+            "THEN left(t, length(t) - 1) ELSE t END)")
+
+
+_UNITS = """
+SELECT 'message:' || message_id AS unit_id, 'message' AS parent_kind, message_id AS parent_id,
+       coalesce(subject, '') || ' ' || coalesce(body_clean, body_text, '') AS text
+FROM messages
+UNION ALL
+SELECT chunk_id, parent_kind, parent_id, text FROM chunks WHERE parent_kind <> 'message'
+"""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    parent_kind: str
+    parent_id: str
+    title: str
+    snippet: str
+    score: float
+
+
+def refresh_search_index(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the index in step with messages and chunks (a writer connection); returns units added."""
+    con.execute("BEGIN")
+    try:
+        con.execute(f"""
+            DELETE FROM search_terms WHERE unit_id NOT IN (SELECT unit_id FROM ({_UNITS}));
+            DELETE FROM search_docs WHERE unit_id NOT IN (SELECT unit_id FROM ({_UNITS}));
+            CREATE OR REPLACE TEMP TABLE search_new AS
+                SELECT u.unit_id, u.parent_kind, u.parent_id, {_tokens('u.text')} AS tokens
+                FROM ({_UNITS}) u ANTI JOIN search_docs d ON d.unit_id = u.unit_id;
+            INSERT INTO search_docs SELECT unit_id, parent_kind, parent_id, len(tokens) FROM search_new;
+            INSERT INTO search_terms
+                SELECT term, unit_id, count(*) FROM (SELECT unit_id, unnest(tokens) AS term FROM search_new)
+                GROUP BY ALL;
+        """)
+        added = con.execute("SELECT count(*) FROM search_new").fetchone()[0]
+        con.execute("DROP TABLE search_new")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return added
+
+
+_BM25 = f"""
+WITH q AS (SELECT DISTINCT unnest({_tokens('?')}) AS term),
+stats AS (SELECT count(*) AS n, coalesce(avg(doc_len), 1) AS avgdl FROM search_docs),
+df AS (SELECT t.term, count(*) AS df FROM search_terms t JOIN q USING (term) GROUP BY t.term),
+scored AS (
+    SELECT t.unit_id,
+           sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5))
+               * t.tf * ({K1} + 1) / (t.tf + {K1} * (1 - {B} + {B} * d.doc_len / s.avgdl))) AS score
+    FROM search_terms t JOIN df USING (term) JOIN search_docs d USING (unit_id) CROSS JOIN stats s
+    GROUP BY t.unit_id
+),
+best AS (
+    SELECT d.parent_kind, d.parent_id, d.unit_id, sc.score,
+           row_number() OVER (PARTITION BY d.parent_kind, d.parent_id ORDER BY sc.score DESC) AS rank
+    FROM scored sc JOIN search_docs d USING (unit_id)
+)
+SELECT b.parent_kind, b.parent_id, coalesce(m.subject, doc.title, doc.path, '') AS title,
+       coalesce(c.text, coalesce(m.body_clean, m.body_text, '')) AS text, b.score
+FROM best b
+LEFT JOIN messages m ON b.parent_kind = 'message' AND m.message_id = b.parent_id
+LEFT JOIN documents doc ON b.parent_kind <> 'message' AND doc.document_id = b.parent_id
+LEFT JOIN chunks c ON c.chunk_id = b.unit_id
+WHERE b.rank = 1
+ORDER BY b.score DESC, b.parent_id
+LIMIT ?
+"""
+
+
+def search(con: duckdb.DuckDBPyConnection, text: str, k: int = 5) -> list[SearchHit]:
+    """The top `k` messages/documents for `text` by BM25 (best unit per parent), with a snippet."""
+    rows = con.execute(_BM25, [text, k]).fetchall()
+    words = [w for w in re.split(r"\W+", text.lower()) if len(w) >= 2]
+    return [SearchHit(kind, pid, title, snippet(body, words), float(score)) for kind, pid, title, body, score in rows]
+
+
+def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> str:
+    """About `width` characters of `text` around the first query word found in it, on one line."""
+    flat = " ".join(text.split())
+    lower = flat.lower()
+    positions = [p for p in (lower.find(w.rstrip("s") if len(w) > 3 else w) for w in words) if p >= 0]
+    start = max(0, min(positions) - width // 3) if positions else 0
+    piece = flat[start:start + width]
+    return ("…" if start > 0 else "") + piece + ("…" if start + width < len(flat) else "")
