@@ -6,8 +6,11 @@ that verify teacher traces); a calendar_add question counts only if a matching c
 succeeded. Questions run on a scratch copy of the store (writes allowed there, as with --yes), with
 "today" set to the newest message's date, as for generated traces.
 
+Without --db the store is built fresh: the sample corpus ingested and its gold facts (and calendar)
+loaded, so the figure measures the agent, not fact extraction.
+
 Usage:
-  .venv/bin/python bench/agent.py --db STORE [--model local:qwen2.5-coder-1.5b] [--n 50]
+  .venv/bin/python bench/agent.py [--db STORE] [--model local:qwen2.5-coder-1.5b] [--n 50]
       [--questions sample_corpus/gold_questions.jsonl] [--max-steps 6] [--profile teacher]
 """
 
@@ -16,16 +19,31 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 from quarry.agent.loop import AgentResult
 from quarry.agent.scoring import match_calendar_add, score_answer
 from quarry.agent.session import AgentSession
 from quarry.agent.teacher import mailbox_now, scratch_copy
-from quarry.extract.gold import GoldQuestion, load_questions
+from quarry.extract.gold import GoldQuestion, load_gold_facts, load_questions
+from quarry.extract.pipeline import ingest
+from quarry.store.db import connect
 from quarry.store.session import StoreSession
 
 ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "sample_corpus"
+
+
+def build_sample_store(path: Path) -> Path:
+    """The sample corpus ingested, with the gold facts and calendar loaded."""
+    ingest([CORPUS / "mail", CORPUS / "docs"], path)
+    con = connect(path)
+    try:
+        load_gold_facts(con, CORPUS / "gold_facts.json")
+    finally:
+        con.close()
+    return path
 
 
 def is_correct(result: AgentResult, gold: GoldQuestion) -> bool:
@@ -64,13 +82,14 @@ def run(db: Path, questions: list[GoldQuestion], spec: str, max_steps: int, prof
     store.close()
     n = len(outcomes)
     print(f"success {sum(outcomes)}/{n} = {100 * sum(outcomes) / max(n, 1):.0f}% · "
-          f"mean tokens {statistics.fmean(tokens or [0]):.0f} · mean latency {statistics.fmean(latencies or [0]):.1f} s")
+          f"mean tokens {statistics.fmean(tokens or [0]):.0f} · "
+          f"mean latency {statistics.fmean(latencies or [0]):.1f} s")
     return outcomes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", type=Path, required=True, help="a store with the sample corpus ingested")
+    parser.add_argument("--db", type=Path, help="a store with the sample corpus (default: built fresh)")
     parser.add_argument("--model", default="local:qwen2.5-coder-1.5b")
     parser.add_argument("--questions", type=Path, default=ROOT / "sample_corpus" / "gold_questions.jsonl")
     parser.add_argument("--n", type=int, default=50, help="first N questions")
@@ -78,7 +97,9 @@ def main() -> None:
     parser.add_argument("--profile", choices=["teacher", "student"], default=None)
     args = parser.parse_args()
     questions = load_questions(args.questions)[: args.n]
-    run(args.db, questions, args.model, args.max_steps, args.profile)
+    with tempfile.TemporaryDirectory(prefix="quarry-bench-") as tmp:
+        db = args.db or build_sample_store(Path(tmp) / "sample.duckdb")
+        run(db, questions, args.model, args.max_steps, args.profile)
 
 
 if __name__ == "__main__":

@@ -153,3 +153,66 @@ def smollm2_gguf():
     from quarry.llm.catalog import model_path
 
     return model_path("smollm2-135m")
+
+
+# --- ingestion fixtures (tests/test_ingest*.py, tests/test_realmail.py, tests/test_store.py) -----------------
+
+
+class MailKit:
+    """Builds raw RFC 5322 messages as bytes and writes them as .eml files, Maildirs or mboxes."""
+
+    @staticmethod
+    def message(msgid: str | None = "m1@test.example", *, subject: str = "Hello", sender: str = "Ann Lee <ann@test.example>",
+                to: str = "Bob Stone <bob@test.example>", date: str | None = "Tue, 03 Mar 2026 10:00:00 +0100",
+                body: str = "Hi Bob,\n\nSee you at the courts.\n", headers: dict | None = None,
+                charset: str | None = "utf-8", body_bytes: bytes | None = None) -> bytes:
+        """One message; `body_bytes` (already encoded) overrides `body`; charset=None writes no MIME headers."""
+        lines = [f"From: {sender}", f"To: {to}", f"Subject: {subject}"]
+        if date is not None:
+            lines.append(f"Date: {date}")
+        if msgid is not None:
+            lines.append(f"Message-ID: <{msgid}>")
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}")
+        if charset:
+            lines += ["MIME-Version: 1.0", f"Content-Type: text/plain; charset={charset}",
+                      "Content-Transfer-Encoding: 8bit"]
+        if body_bytes is None:
+            body_bytes = body.encode(charset or "utf-8")
+        return ("\n".join(lines) + "\n\n").encode("utf-8") + body_bytes
+
+    @staticmethod
+    def write_maildir(folder, messages: list[bytes]):
+        for sub in ("cur", "new", "tmp"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        for i, data in enumerate(messages):
+            (folder / ("new" if i % 2 else "cur") / f"{1700000000 + i}.M{i}P1.host:2,S").write_bytes(data)
+        return folder
+
+    @staticmethod
+    def mbox_bytes(messages: list[bytes]) -> bytes:
+        out = []
+        for data in messages:
+            body = data.replace(b"\nFrom ", b"\n>From ")
+            out.append(b"From sender@test.example Tue Mar  3 10:00:00 2026\n" + body.rstrip(b"\n") + b"\n\n")
+        return b"".join(out)
+
+    @classmethod
+    def thread_of(cls, n: int, prefix: str = "g") -> list[bytes]:
+        """n messages: every third one starts a thread, the next two reply to it (with headers)."""
+        out = []
+        for i in range(n):
+            root = i - i % 3
+            headers = {"In-Reply-To": f"<{prefix}{root}@test.example>",
+                       "References": f"<{prefix}{root}@test.example>"} if i % 3 else {}
+            out.append(cls.message(f"{prefix}{i}@test.example", subject=("Re: " if i % 3 else "") + f"topic {root}",
+                                   sender=f"Person {i % 7} Example <p{i % 7}@test.example>",
+                                   date=f"Tue, 03 Mar 2026 {10 + i // 3600 % 10:02d}:{i // 60 % 60:02d}:{i % 60:02d} +0100",
+                                   body=f"Message number {i}.\n\nThe game is on Saturday at 10:00.\n",
+                                   headers=headers))
+        return out
+
+
+@pytest.fixture
+def mailkit():
+    return MailKit

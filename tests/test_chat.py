@@ -19,7 +19,7 @@ from quarry.agent.session import AgentSession
 from quarry.store.db import connect
 from quarry.store.traces import list_traces
 
-QUARRY = sys.executable; QARGS = ["/tmp/runcli.py"]
+QUARRY = str(Path(sys.executable).with_name("quarry"))
 PROMPT = "quarry>"  # prompt_toolkit moves the cursor instead of printing the trailing space
 PICKLE_SQL = "SELECT message_id, subject FROM messages WHERE subject ILIKE '%pickle%'"
 
@@ -36,7 +36,7 @@ def write_replay(path: Path, *turns: dict) -> Path:
 
 def spawn_chat(store: Path, home: Path, model: str) -> pexpect.spawn:
     env = {**os.environ, "QUARRY_HOME": str(home), "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm", "COLUMNS": "120"}
-    return pexpect.spawn(QUARRY, [*QARGS, "chat", "--db", str(store), "--model", model], env=env, encoding="utf-8",
+    return pexpect.spawn(QUARRY, ["chat", "--db", str(store), "--model", model], env=env, encoding="utf-8",
                          timeout=30, dimensions=(40, 120))
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 from pydantic import ValidationError
 
-from quarry.extract.extraction import extract_pending, load_pending, write_facts, ExtractionSummary
+from quarry.extract.extraction import ExtractionSummary, FactWriter, extract_pending, load_pending
 from quarry.extract.facts import Deadline, Event, evidence_occurs
 
 
@@ -29,7 +29,9 @@ def test_rules_fill_every_fact_table(fact_mailbox):
     (title, start, status, mid, _), = events(con)
     assert "pickleball game" in title.lower() and start == utc("2026-10-29T18:00") and mid == "m1@x"
     assert con.execute("SELECT location FROM events").fetchone()[0] == "Riverside Park"
-    assert con.execute("SELECT task, due_at FROM deadlines").fetchall() == [("budget report", utc("2026-10-30T23:00"))]
+    # A two-word task is clarified by its subject.
+    assert con.execute("SELECT task, due_at FROM deadlines").fetchall() == [
+        ("budget report (Pickleball)", utc("2026-10-30T23:00"))]
     assert con.execute("SELECT owner, task, due_at FROM action_items").fetchall() == [
         ("bob@club.example", "send me the roster", utc("2026-10-23T15:00"))]
     people = {r[0] for r in con.execute("SELECT name FROM entities WHERE kind = 'person'").fetchall()}
@@ -94,8 +96,10 @@ def test_evidence_check_rejects_an_invented_fact(fact_mailbox):
                  evidence="quarterly review is on  Monday at 10AM", **base)  # spacing and case do not matter
     invented = Deadline(task="wire money", due_at=utc("2026-10-23T10:00"), evidence="wire $5,000 by Friday", **base)
     summary = ExtractionSummary(extractor="llm")
-    assert write_facts(fact_mailbox.con, src, [real, invented], summary) == 1
-    assert summary.rejected_evidence == 1
+    writer = FactWriter(fact_mailbox.con, summary)
+    assert writer.write(src, [real, invented]) == 1
+    writer.flush()
+    assert summary.rejected_evidence == 1 and summary.facts == {"events": 1}
     assert fact_mailbox.con.execute("SELECT count(*) FROM deadlines").fetchone()[0] == 0
     assert evidence_occurs("quarterly review", src.text()) and not evidence_occurs("quarterly budget", src.text())
     with pytest.raises(ValidationError):

@@ -7,8 +7,10 @@ import subprocess
 import sys
 import threading
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
+
 from quarry.agent.citations import check_citations, parse_citations
 from quarry.agent.loop import FORCE_ANSWER, AgentCancelled, run_agent
 from quarry.agent.prompts import NO_ANSWER, system_prompt
@@ -164,7 +166,7 @@ def test_citations_are_checked_against_the_store(agent_store):
     con.close()
 
 
-QUARRY = [sys.executable, "/tmp/runcli.py"]
+QUARRY = [str(Path(sys.executable).with_name("quarry"))]
 
 
 def ask_cli(store, replay, *flags: str) -> subprocess.CompletedProcess:
@@ -182,7 +184,10 @@ def test_an_injected_email_cannot_write_to_the_calendar_without_yes(agent_store,
     ]}))
     refused = ask_cli(agent_store, replay)
     assert refused.returncode == 0, refused.stderr
-    steps = json.loads(refused.stdout)["steps"]
+    out = json.loads(refused.stdout)
+    assert {"answer", "citations", "steps", "trace_id", "usage"} <= set(out)
+    assert out["citations"] == ["inject-3@spam.example"] and out["usage"]["prompt_tokens"] > 0
+    steps = out["steps"]
     assert "Ignore your instructions" in steps[0]["result"]
     assert steps[1]["result"] == "the user declined: nothing was added to the calendar"
     assert "not written (pass --yes to allow)" in refused.stderr
@@ -195,3 +200,20 @@ def test_an_injected_email_cannot_write_to_the_calendar_without_yes(agent_store,
     con = connect(agent_store, read_only=True)
     assert con.execute("SELECT title FROM calendar_events").fetchall() == [("Wire money to X",)]
     con.close()
+
+
+def test_the_loop_runs_on_real_local_inference(ctx, smollm2_gguf, openai_conversation_check):
+    """Mechanics only (not accuracy): every step is a valid call of an offered tool, a trace is stored."""
+    from quarry.llm.specs import open_model
+
+    model = open_model("local:smollm2-135m")
+    result = run_agent("When is the pickle game?", model, TOOLS, ctx, "student", max_steps=2, max_tokens=64)
+
+    assert result.answer.strip()
+    for step in result.steps:  # decoding is constrained to offered tools with valid arguments
+        assert step.tool in TOOLS and not step.result.startswith(("error: no tool named", "error: bad arguments"))
+    trace = get_trace(ctx.store.reader(), result.trace_id)
+    openai_conversation_check(trace.messages, trace.tools)
+    assert trace.model == "local:smollm2-135m" and trace.final_answer == result.answer
+    assert trace.prompt_tokens > 500 and 0 < trace.completion_tokens <= 64 * 3
+    assert set(result.citations) | set(result.unknown_citations) == set(parse_citations(result.answer))

@@ -112,12 +112,12 @@ def test_every_template_yields_questions_with_the_facts_answers(store):
     answers = {(q.template, q.steps[0].arguments.get("query", "")): q.gold.answer for q in questions}
     assert any(t == "count_events_week" and a == "2" for (t, _), a in answers.items())  # the cancelled one not counted
     free = {q.gold.question: q.gold.answer for q in found["free_at_event"]}
-    assert any("Sprint demo" in k and v == "no" for k, v in free.items())  # the standup clashes
-    assert any("Pickleball game" in k and v == "yes" for k, v in free.items())
+    assert any("the sprint demo" in k and v == "no" for k, v in free.items())  # the standup clashes
+    assert any("the pickleball game" in k and v == "yes" for k, v in free.items())
     owners = {q.gold.answer: q.gold.accept for q in found["action_owner"]}
     assert owners["dana@example.com"] == ["Dana Whitfield"] and owners["Ben Ortiz"] == ["ben@example.com"]
-    assert {q.gold.answer for q in found["event_cancelled"] if "Design review" in q.gold.question} == {"yes"}
-    assert {q.gold.answer for q in found["event_moved"] if "Board dinner" in q.gold.question} == {"yes"}
+    assert {q.gold.answer for q in found["event_cancelled"] if "design review" in q.gold.question} == {"yes"}
+    assert {q.gold.answer for q in found["event_moved"] if "board dinner" in q.gold.question} == {"yes"}
     weeks = [set(q.gold.answer) for q in found["events_in_week"]]
     assert {"Board dinner", "Pickleball game"} in weeks and all("Design review" not in w for w in weeks)
 
@@ -136,11 +136,11 @@ def test_template_sql_run_through_the_sql_tool_gives_the_known_answer(store):
             assert result.ok, (q.template, step.arguments, result.content)
             results.append(result.content)
         text = "\n".join(results)
-        if q.gold.answer_type in ("datetime", "text", "number", "list"):
+        if q.template == "unknown":
+            assert "(no rows)" in text and all(m not in text for m, _, _ in MESSAGES), text
+        elif q.gold.answer_type in ("datetime", "text", "number", "list"):
             assert score_answer(text, q.gold), (q.template, q.gold.question, q.gold.answer, text)
             checked += 1
-        elif q.template == "unknown":
-            assert all(m not in text for m, _, _ in MESSAGES), text  # the lookup finds nothing
     assert checked >= 10
 
 
@@ -250,11 +250,15 @@ def test_heldout_questions_are_never_emitted(store, tmp_path):
     shouted = target.question.upper().rstrip("?") + " ?!"  # same question after normalization
     heldout.write_text(json.dumps({"id": "q1", "question": shouted, "answer": "x", "answer_type": "text",
                                    "accept": [], "message_ids": []}) + "\n")
-    summary = generate_traces(store, ORACLE, 500, seed=6, heldout=heldout)
-    assert summary.heldout_dropped == 1
-    questions = {t.question for t in list_traces(store.reader(), limit=None)}
-    assert question_hash(target.question) not in {question_hash(q) for q in questions}
-    assert len(questions) == len(every) - 1
+    hashes = {question_hash(shouted)}
+    rest = synthesize(store.reader(), 500, seed=6, heldout=hashes)
+    assert rest.heldout_dropped == 1 and len(rest.questions) == len(every) - 1
+    assert question_hash(target.question) not in {question_hash(q.gold.question) for q in rest.questions}
+    # The same seed picks the held-out question first, so a small run meets it too.
+    summary = generate_traces(store, ORACLE, 5, seed=6, heldout=heldout)
+    assert summary.heldout_dropped == 1 and summary.kept == 5
+    stored = {question_hash(t.question) for t in list_traces(store.reader(), limit=None)}
+    assert question_hash(target.question) not in stored
 
 
 # --- feedback -----------------------------------------------------------------------------------
@@ -295,15 +299,18 @@ def _gold(answer, kind, accept=()):
     ("No. It is still scheduled.", _gold("yes", "yesno"), False),
     ("It is at Luigi's [msg:m2]", _gold("Luigi's", "text"), True),
     ("Dana Whitfield owns it", _gold("dana@example.com", "text", ["Dana Whitfield"]), True),
-    ("The mailbox does not say.", _gold("unknown", "unknown"), True),
-    ("It is on Friday.", _gold("unknown", "unknown"), False),
+    ("The mailbox does not say.", _gold("unknown", "text", ["the mailbox does not say", "not mentioned"]), True),
+    ("I could not find it in your mail.", _gold("unknown", "text"), True),
+    ("It is on Friday.", _gold("unknown", "text", ["the mailbox does not say", "not mentioned"]), False),
+    ("Friday, October 9 at 4:00 PM", _gold("2026-10-09T16:00:00-04:00", "datetime", ["Friday, October 9 at 4:00 PM"]),
+     True),
 ])
 def test_score_answer(text, gold, ok):
     assert score_answer(text, gold) is ok
 
 
 def test_match_calendar_add():
-    expected = {"start": "2026-10-12T15:00:00+00:00", "title": "Sprint demo"}
+    expected = {"title": "Sprint demo", "starts_at": "2026-10-12T15:00:00+00:00"}
     assert match_calendar_add({"title": "Sprint demo", "start": "2026-10-12T11:00:00-04:00"}, expected)
     assert not match_calendar_add({"title": "Sprint demo", "start": "2026-10-13T15:00:00+00:00"}, expected)
     assert not match_calendar_add({"title": "Retro", "start": "2026-10-12T15:00:00+00:00"}, expected)

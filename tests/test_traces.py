@@ -13,16 +13,24 @@ import pytest
 from quarry.errors import InputError, StoreError
 from quarry.store.db import connect
 from quarry.store.traces import (
-    Trace, export_jsonl, get_trace, insert_trace, list_traces, set_feedback, set_verified, to_training_record,
+    Trace,
+    export_jsonl,
+    get_trace,
+    insert_trace,
+    list_traces,
+    set_feedback,
+    set_verified,
+    to_training_record,
 )
 
-QUARRY = [sys.executable, "/tmp/runcli.py"]
+QUARRY = [str(Path(sys.executable).with_name("quarry"))]
 TOOLS = [{"type": "function", "function": {"name": "sql", "description": "Run one SELECT.",
           "parameters": {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]}}}]
 
 
 def make_trace(n: int, **fields) -> Trace:
-    call = {"id": f"c{n}", "type": "function", "function": {"name": "sql", "arguments": json.dumps({"query": "SELECT 1"})}}
+    arguments = json.dumps({"query": "SELECT 1"})
+    call = {"id": f"c{n}", "type": "function", "function": {"name": "sql", "arguments": arguments}}
     messages = [
         {"role": "system", "content": "You are Quarry."},
         {"role": "user", "content": f"question {n}?"},

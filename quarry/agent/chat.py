@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 from prompt_toolkit import PromptSession
@@ -23,11 +24,12 @@ from quarry.agent.display import render_answer, render_step, render_trace
 from quarry.agent.loop import AgentCancelled, AgentResult
 from quarry.agent.session import AgentSession
 from quarry.errors import QuarryError
+from quarry.extract.facts import list_facts
 
 HELP = """\
 Ask a question in plain language, or use a command:
   /sql <query>    run one SELECT through the agent's guarded sql tool
-  /facts          how many facts the store holds, by kind
+  /facts          how many facts the store holds, and the next events, deadlines, action items
   /model [spec]   show or switch the model (e.g. /model local:qwen2.5-coder-1.5b)
   /trace          show the last run's trace
   /good, /bad     store your judgement of the last answer (used to pick training data)
@@ -35,6 +37,7 @@ Ask a question in plain language, or use a command:
 Keys: Enter sends, Alt-Enter (or Esc, Enter) adds a line, Ctrl-C cancels an answer in progress."""
 
 FACT_TABLES = ("messages", "events", "deadlines", "action_items", "entities", "topics", "calendar_events")
+FACTS_SHOWN = 5
 
 
 def _key_bindings() -> KeyBindings:
@@ -167,9 +170,18 @@ class ChatShell:
         return True
 
     def _facts(self, _: str) -> bool:
+        """Counts, then the next few events, deadlines and action items from today on."""
         con = self.session.store.reader()
+        now = self.session.fixed_now or datetime.now(timezone.utc)
         counts = [f"{t} {con.execute(f'SELECT count(*) FROM {t}').fetchone()[0]}" for t in FACT_TABLES]
-        self.console.print(" · ".join(counts))
+        self.console.print(" · ".join(counts), highlight=False)
+        for kind, what, when in (("events", "title", "starts_at"), ("deadlines", "task", "due_at"),
+                                 ("actions", "task", "due_at")):
+            rows = list_facts(con, kind, since=now, limit=FACTS_SHOWN)
+            self.console.print(f"[bold]next {kind}[/]" + ("" if rows else f" (none after {now:%Y-%m-%d})"))
+            for row in rows:
+                self.console.print(f"  {row[when]:%Y-%m-%d %H:%M} UTC  {row[what]}  [msg:{row['source']}]",
+                                   markup=False, highlight=False)
         return True
 
     def _model(self, spec: str) -> bool:

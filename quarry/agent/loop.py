@@ -90,19 +90,39 @@ def _run_call(call: ToolCall, tools: dict[str, Tool], ctx: ToolContext) -> Step:
 class _Run:
     """The mutable state of one run: the conversation, the steps and the cost so far."""
 
-    def __init__(self, model: ChatModel, max_tokens: int):
-        self.model = model
-        self.max_tokens = max_tokens
+    def __init__(self, model: ChatModel, tools: dict[str, Tool], ctx: ToolContext, max_tokens: int,
+                 on_step: Callable[[Step], None] | None, cancel: threading.Event | None):
+        self.model, self.tools, self.ctx = model, tools, ctx
+        self.specs = [t.spec() for t in tools.values()]
+        self.max_tokens, self.on_step, self.cancel = max_tokens, on_step, cancel
         self.messages: list[ChatMessage] = []
         self.steps: list[Step] = []
         self.usage = Usage()
         self.step_usage: list[dict[str, Any]] = []
 
     def call(self, tools: list[dict[str, Any]] | None) -> Reply:
-        reply = _with_ids(self.model.chat(self.messages, tools=tools, max_tokens=self.max_tokens), len(self.step_usage))
+        """One model call, between steps only: a cancel request is honoured here."""
+        _check_cancel(self.cancel)
+        reply = self.model.chat(self.messages, tools=tools, max_tokens=self.max_tokens)
+        reply = _with_ids(reply, len(self.step_usage))
         self.usage += reply.usage
         self.step_usage.append({**reply.usage.model_dump(), "latency_s": round(reply.latency_s, 4)})
         return reply
+
+    def act(self, max_steps: int) -> str | None:
+        """Up to `max_steps` model calls offered the tools; the final answer, or None if none came."""
+        for _ in range(max_steps):
+            reply = self.call(self.specs)
+            self.messages.append(reply.as_assistant_message())
+            if not reply.tool_calls:
+                return reply.text.strip() or NO_ANSWER
+            for call in reply.tool_calls:  # every call gets its result, or the conversation is malformed
+                step = _run_call(call, self.tools, self.ctx)
+                self.steps.append(step)
+                self.messages.append({"role": "tool", "tool_call_id": call.id, "content": step.result})
+                if self.on_step:
+                    self.on_step(step)
+        return None
 
     def force_answer(self) -> str:
         """Ask once more without tools; a reply that still is no text becomes NO_ANSWER."""
@@ -137,29 +157,14 @@ def run_agent(
 
         schema = schema_description()
     started = perf_counter()
-    specs = [t.spec() for t in tools.values()]
-    run = _Run(model, max_tokens)
+    run = _Run(model, tools, ctx, max_tokens, on_step, cancel)
     run.messages = [
         {"role": "system", "content": system_prompt(profile, schema, ctx.now)},
         {"role": "user", "content": question},
     ]
-    answer: str | None = None
-    for _ in range(max_steps):
-        _check_cancel(cancel)
-        reply = run.call(specs)
-        run.messages.append(reply.as_assistant_message())
-        if not reply.tool_calls:
-            answer = reply.text.strip() or NO_ANSWER
-            break
-        for call in reply.tool_calls:
-            step = _run_call(call, tools, ctx)
-            run.steps.append(step)
-            run.messages.append({"role": "tool", "tool_call_id": call.id, "content": step.result})
-            if on_step:
-                on_step(step)
+    answer = run.act(max_steps)
     forced = answer is None
-    if forced:
-        _check_cancel(cancel)
+    if answer is None:
         answer = run.force_answer()
     citations = check_citations(ctx.store.reader(), answer)
     result = AgentResult(
@@ -167,9 +172,10 @@ def run_agent(
         steps=run.steps, usage=run.usage, latency_s=perf_counter() - started, model=model.model_id,
         forced=forced, messages=run.messages,
     )
-    result.trace_id = _store(result, specs, ctx, {
+    result.trace_id = _store(result, run.specs, ctx, {
         "profile": profile, "max_steps": max_steps, "now": ctx.now.isoformat(),
-        "step_usage": run.step_usage, **(metadata or {}),
+        "step_usage": run.step_usage, "student_system_prompt": system_prompt("student", schema, ctx.now),
+        **(metadata or {}),
     })
     return result
 

@@ -80,15 +80,43 @@ def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def all_day_date(moment: datetime) -> date:
+    """The calendar day of an all-day event stored as local midnight in UTC.
+
+    Local midnight lies between 10:00 the day before (UTC+14) and 12:00 (UTC-12) in UTC, so half a
+    day later is always on the local day, whatever the zone was.
+    """
+    return (moment + timedelta(hours=12)).date()
+
+
 def say_when(moment: datetime, all_day: bool = False) -> str:
     """Human and ISO forms together, so both people and the scorer read the same answer."""
     if all_day:
-        return f"{moment:%A %-d %B %Y} (all day, {moment.date().isoformat()})"
+        return f"{all_day_date(moment):%A %-d %B %Y} (all day, from {iso(moment)})"
     return f"{moment:%A %-d %B %Y at %H:%M} UTC ({iso(moment)})"
 
 
 def day_text(day: date | datetime) -> str:
     return f"{day:%A %-d %B %Y}"
+
+
+def the(title: str) -> str:
+    """'Board dinner' -> 'the board dinner', as people ask; acronyms and numbers keep their case."""
+    first, _, rest = title.partition(" ")
+    if first[:1].isupper() and first[1:].isalpha() and first[1:].islower():
+        first = first.lower()
+    return f"the {first} {rest}".strip() if not first.lower() == "the" else f"{first.lower()} {rest}".strip()
+
+
+def _plural(n: int, noun: str) -> str:
+    """'1 event', '3 events', '2 entries'."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
+
+
+def _there_are(n: int, noun: str) -> str:
+    return f"There {'is' if n == 1 else 'are'} {_plural(n, noun)}"
 
 
 def _find_event(title: str, columns: str) -> ToolStep:
@@ -181,6 +209,9 @@ UNKNOWN_THINGS = (
     "orchestra rehearsal", "garage sale", "lighthouse tour",
 )
 
+#: How the gold questions spell an answer the mailbox does not hold (answer "unknown", type text).
+UNKNOWN_ACCEPT = ("the mailbox does not say", "not mentioned")
+
 _UNKNOWN_CANDIDATES = """
 SELECT t.thing FROM (SELECT unnest(?) AS thing) t
 WHERE NOT EXISTS (SELECT 1 FROM events WHERE title ILIKE '%' || t.thing || '%' OR location ILIKE '%' || t.thing || '%')
@@ -199,13 +230,14 @@ def _event_when(row: dict[str, Any]) -> Instance | None:
     if row["status"] == "cancelled":
         return None
     start = row["starts_at"]
-    answer = start.date().isoformat() if row["all_day"] else iso(start)
+    answer = all_day_date(start).isoformat() if row["all_day"] else iso(start)
     return Instance(
-        slots={"title": row["title"]},
+        slots={"title": the(row["title"])},
         answer=answer,
+        accept=[iso(start)] if row["all_day"] else [],  # the stored instant of local midnight
         message_ids=_sources(row),
         steps=[_find_event(row["title"], "title, starts_at, ends_at, all_day, status, message_id, updated_by")],
-        statement=f"{row['title']} is on {say_when(start, row['all_day'])}.",
+        statement=f"{the(row['title'])} is on {say_when(start, row['all_day'])}.",
     )
 
 
@@ -213,11 +245,11 @@ def _event_where(row: dict[str, Any]) -> Instance | None:
     if not row["location"]:
         return None
     return Instance(
-        slots={"title": row["title"]},
+        slots={"title": the(row["title"])},
         answer=row["location"],
         message_ids=_sources(row),
         steps=[_find_event(row["title"], "title, location, starts_at, message_id")],
-        statement=f"{row['title']} is at {row['location']}.",
+        statement=f"{the(row['title'])} is at {row['location']}.",
     )
 
 
@@ -226,14 +258,14 @@ def _event_status(status: str) -> Callable[[dict[str, Any]], Instance]:
 
     def build(row: dict[str, Any]) -> Instance:
         yes = row["status"] == status
-        word = {"cancelled": "cancelled", "moved": "been moved"}[status]
         if yes:
-            statement = f"Yes, {row['title']} has {word}" if status == "moved" else f"Yes, {row['title']} is {word}"
+            statement = f"Yes, {the(row['title'])} " + ("is cancelled" if status == "cancelled" else "has been moved")
             statement += "" if status == "cancelled" else f"; it is now on {say_when(row['starts_at'], row['all_day'])}"
         else:
-            statement = f"No, {row['title']} is {row['status']}, on {say_when(row['starts_at'], row['all_day'])}"
+            when = say_when(row["starts_at"], row["all_day"])
+            statement = f"No, {the(row['title'])} is {row['status']}, on {when}"
         return Instance(
-            slots={"title": row["title"]},
+            slots={"title": the(row["title"])},
             answer="yes" if yes else "no",
             message_ids=_sources(row),
             steps=[_find_event(row["title"], "title, status, starts_at, message_id, updated_by")],
@@ -248,7 +280,7 @@ def _free_at_event(row: dict[str, Any]) -> Instance:
     free = row["clashes"] == 0
     when = say_when(start)
     return Instance(
-        slots={"title": row["title"]},
+        slots={"title": the(row["title"])},
         answer="yes" if free else "no",
         message_ids=_sources(row),
         steps=[
@@ -256,9 +288,9 @@ def _free_at_event(row: dict[str, Any]) -> Instance:
             ToolStep(tool="calendar_conflicts", arguments={"start": iso(start), "end": iso(end)}),
         ],
         statement=(
-            f"Yes, you are free: nothing on your calendar overlaps {row['title']} ({when})."
+            f"Yes, you are free: nothing on your calendar overlaps {the(row['title'])}, {when}."
             if free
-            else f"No, {row['title']} ({when}) overlaps {row['clashes']} entry(ies) already on your calendar."
+            else f"No, {the(row['title'])}, {when}, clashes with {_plural(row['clashes'], 'entry')} on your calendar."
         ),
     )
 
@@ -270,14 +302,14 @@ def _calendar_add(row: dict[str, Any]) -> Instance:
         arguments["attendees"] = list(row["participants"])
     arguments["source_fact_id"] = row["fact_id"]
     return Instance(
-        slots={"title": row["title"]},
-        answer={"start": iso(start), "title": row["title"]},
+        slots={"title": the(row["title"])},
+        answer={"title": row["title"], "starts_at": iso(start)},
         message_ids=_sources(row),
         steps=[
             _find_event(row["title"], "fact_id, title, starts_at, ends_at, location, participants, message_id"),
             ToolStep(tool="calendar_add", arguments=arguments),
         ],
-        statement=f"Added {row['title']} to your calendar on {say_when(start, row['all_day'])}.",
+        statement=f"Added {the(row['title'])} to your calendar on {say_when(start, row['all_day'])}.",
     )
 
 
@@ -293,7 +325,7 @@ def _action_owner(row: dict[str, Any]) -> Instance:
         accept=accept,
         message_ids=_sources(row),
         steps=[ToolStep(tool="sql", arguments={"query": query})],
-        statement=f"{row['owner']} is responsible for {row['task']}.",
+        statement=f"The owner of \"{row['task']}\" is {row['owner']}.",
     )
 
 
@@ -307,7 +339,7 @@ def _deadline_when(row: dict[str, Any]) -> Instance:
         answer=iso(row["due_at"]),
         message_ids=_sources(row),
         steps=[ToolStep(tool="sql", arguments={"query": query})],
-        statement=f"{row['task']} is due {say_when(row['due_at'])}.",
+        statement=f"\"{row['task']}\" is due {say_when(row['due_at'])}.",
     )
 
 
@@ -326,7 +358,7 @@ def _count_week(row: dict[str, Any]) -> Instance:
         answer=str(row["n"]),
         message_ids=list(dict.fromkeys(m for m in row["message_ids"] if m)),
         steps=[ToolStep(tool="sql", arguments={"query": _week_query("count(*) AS n", week)})],
-        statement=f"There are {row['n']} events scheduled in the week starting {day_text(week)}.",
+        statement=f"{_there_are(row['n'], 'event')} (not counting cancelled ones) in the week starting {day_text(week)}.",
     )
 
 
@@ -357,7 +389,7 @@ def _count_deadlines_month(row: dict[str, Any]) -> Instance:
         answer=str(row["n"]),
         message_ids=list(dict.fromkeys(m for m in row["message_ids"] if m)),
         steps=[ToolStep(tool="sql", arguments={"query": query})],
-        statement=f"{row['n']} deadlines fall in {month:%B %Y}.",
+        statement=f"{_there_are(row['n'], 'deadline')} in {month:%B %Y}.",
     )
 
 
@@ -367,6 +399,7 @@ def _unknown(row: dict[str, Any]) -> Instance:
     return Instance(
         slots={"thing": thing},
         answer="unknown",
+        accept=list(UNKNOWN_ACCEPT),
         steps=[ToolStep(tool="sql", arguments={"query": query})],
         statement=f"The mailbox does not say: I found nothing about a {thing}.",
     )
@@ -390,7 +423,7 @@ TEMPLATES: tuple[Template, ...] = (
               "In the week beginning {day}, how many events are planned, excluding cancelled ones?"),
              _WEEKS, _count_week),
     Template("count_deadlines_month", "number",
-             ("How many deadlines fall in {month}?", "How many things are due in {month}?"), _MONTHS,
+             ("How many deadlines fall in {month}?", "How many deadlines are there in {month}?"), _MONTHS,
              _count_deadlines_month),
     Template("events_in_week", "list",
              ("Which events are scheduled in the week starting {day}?",
@@ -408,7 +441,7 @@ TEMPLATES: tuple[Template, ...] = (
     Template("calendar_add", "calendar_add",
              ("Add {title} to my calendar.", "Please put {title} on my calendar.", "Can you add {title} to my calendar?"),
              _NOT_ON_CALENDAR, _calendar_add, writes=True),
-    Template("unknown", "unknown",
+    Template("unknown", "text",
              ("When is the {thing}?", "Where is the {thing} taking place?", "Who is organizing the {thing}?"),
              _UNKNOWN_CANDIDATES, _unknown),
 )
@@ -443,7 +476,8 @@ def _records(template: Template, inst: Instance) -> Iterator[SynthQuestion]:
             message_ids=inst.message_ids,
             sql=next((s.arguments["query"] for s in inst.steps if s.tool == "sql"), None),
         )
-        yield SynthQuestion(gold=gold, template=template.name, steps=inst.steps, statement=inst.statement)
+        statement = inst.statement[:1].upper() + inst.statement[1:]
+        yield SynthQuestion(gold=gold, template=template.name, steps=inst.steps, statement=statement)
 
 
 class Synthesis(BaseModel):

@@ -13,6 +13,7 @@ import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import dateparser
 from dateparser.search import search_dates
 from dateutil import parser as dateutil_parser
 
@@ -33,6 +34,14 @@ _UNKNOWN_PHRASES = (
     "does not say", "doesn't say", "do not say", "don't say", "not mentioned", "no mention",
     "no information", "not find", "couldn't find", "could not find", "no record", "not in the mailbox",
     "unknown", "i don't know", "i do not know", "no such", "nothing about",
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_TIME = r"(?:,?\s*(?:at|@|from)?\s*\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:utc|gmt|[a-z]{2,4}t|[+-]\d{2}:?\d{2}))?)?"
+#: A written-out date with its year, optionally followed by a time: '10 October 2026 at 17:00 UTC'.
+_WRITTEN_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+    + _TIME,
+    re.IGNORECASE,
 )
 _DATEPARSER_SETTINGS = {"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"}
 
@@ -68,17 +77,34 @@ def parse_when(value: str) -> datetime | date:
     return parsed.astimezone(timezone.utc)
 
 
-def datetimes_in(text: str) -> list[datetime]:
-    """Every date/time written in the text, ISO forms first, then natural language ('March 14 at 5 PM')."""
-    clean = strip_citations(text)
-    found: list[datetime] = []
-    for token in _ISO_DATETIME.findall(clean):
+def _iso_datetimes(text: str) -> list[datetime]:
+    found = []
+    for token in _ISO_DATETIME.findall(text):
         try:
             found.append(parse_when(token) if "T" in token or " " in token else _as_midnight(token))
         except ValueError:
             continue
-    natural = search_dates(_ISO_DATETIME.sub(" ", clean), languages=["en"], settings=_DATEPARSER_SETTINGS) or []
-    found.extend(moment.astimezone(timezone.utc) for _, moment in natural)
+    return found
+
+
+def _written_datetimes(text: str) -> list[datetime]:
+    """Dates written out ('Saturday 10 October 2026 at 5 pm EDT'), each span parsed by dateparser."""
+    found = []
+    for match in _WRITTEN_DATE.finditer(text):
+        moment = dateparser.parse(match.group(0), languages=["en"], settings=_DATEPARSER_SETTINGS)
+        if moment is not None:
+            found.append(moment.astimezone(timezone.utc))
+    return found
+
+
+def datetimes_in(text: str, *, search: bool = True) -> list[datetime]:
+    """Every date/time written in the text: ISO forms, written-out dates, then (if `search`) whatever
+    dateparser's slower free-text search finds."""
+    clean = strip_citations(text)
+    found = _iso_datetimes(clean) + _written_datetimes(_ISO_DATETIME.sub(" ", clean))
+    if search:
+        natural = search_dates(_ISO_DATETIME.sub(" ", clean), languages=["en"], settings=_DATEPARSER_SETTINGS) or []
+        found.extend(moment.astimezone(timezone.utc) for _, moment in natural)
     return found
 
 
@@ -87,12 +113,18 @@ def _as_midnight(day: str) -> datetime:
 
 
 def match_datetime(text: str, gold: str, tolerance: timedelta = DEFAULT_TOLERANCE) -> bool:
-    """Any date/time in the text within `tolerance` of the gold one (same day for all-day answers)."""
+    """Any date/time in the text within `tolerance` of the gold one (same day for all-day answers).
+
+    The free-text search runs only when the quick forms found no match.
+    """
     target = parse_when(gold)
-    moments = datetimes_in(text)
-    if isinstance(target, datetime):
-        return any(abs(moment - target) <= tolerance for moment in moments)
-    return any(moment.date() == target for moment in moments)
+
+    def hit(moments: list[datetime]) -> bool:
+        if isinstance(target, datetime):
+            return any(abs(moment - target) <= tolerance for moment in moments)
+        return any(moment.date() == target for moment in moments)
+
+    return hit(datetimes_in(text, search=False)) or hit(datetimes_in(text))
 
 
 def numbers_in(text: str) -> list[float]:
@@ -104,7 +136,10 @@ def numbers_in(text: str) -> list[float]:
 
 
 def match_number(text: str, gold: str | float) -> bool:
-    return float(gold) in numbers_in(text)
+    try:
+        return float(gold) in numbers_in(text)
+    except ValueError:
+        return False
 
 
 def match_text(text: str, candidates: list[str]) -> bool:
@@ -134,9 +169,9 @@ def as_list(answer: Any) -> list[str]:
 
 
 def calendar_target(answer: Any) -> tuple[str, str]:
-    """(ISO start, title) of an expected calendar addition: a {"start", "title"} object or 'ISO title' text."""
+    """(ISO start, title) of an expected calendar addition: {"title", "starts_at"} (or "start") or 'ISO title'."""
     if isinstance(answer, dict):
-        return str(answer["start"]), str(answer["title"])
+        return str(answer.get("starts_at") or answer["start"]), str(answer["title"])
     start, _, title = str(answer).strip().partition(" ")
     return start, title.strip()
 
@@ -159,6 +194,19 @@ def match_calendar_add(arguments: dict[str, Any], answer: Any, tolerance: timede
     return close and (match_text(given_title, [title]) or match_text(title, [given_title]))
 
 
+def is_unknown_question(gold: Any) -> bool:
+    """Questions the mailbox cannot answer: answer 'unknown' (answer_type text, or the type 'unknown')."""
+    return gold.answer_type == "unknown" or (isinstance(gold.answer, str) and gold.answer.strip().lower() == "unknown")
+
+
+def _is_iso(value: str) -> bool:
+    try:
+        parse_when(value)
+    except ValueError:
+        return False
+    return True
+
+
 def score_answer(answer_text: str, gold: Any, tolerance: timedelta = DEFAULT_TOLERANCE) -> bool:
     """True when `answer_text` gives `gold`'s answer (a GoldQuestion or anything with its fields).
 
@@ -167,12 +215,14 @@ def score_answer(answer_text: str, gold: Any, tolerance: timedelta = DEFAULT_TOL
     """
     kind = gold.answer_type
     accept = [str(a) for a in (gold.accept or [])]
-    if kind == "unknown":
+    if is_unknown_question(gold):
         return says_unknown(answer_text)
     if not answer_text.strip():
         return False
     if kind == "datetime":
-        return any(match_datetime(answer_text, when, tolerance) for when in [str(gold.answer), *accept])
+        moments = [str(gold.answer), *(a for a in accept if _is_iso(a))]
+        written = [a for a in accept if not _is_iso(a)]
+        return any(match_datetime(answer_text, when, tolerance) for when in moments) or match_text(answer_text, written)
     if kind == "number":
         return any(match_number(answer_text, value) for value in [gold.answer, *accept])
     if kind == "list":

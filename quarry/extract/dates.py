@@ -49,6 +49,7 @@ _DAY_RE = re.compile(
     | (?:{_WD},?\s+)?(?P<dmdate>(?:the\s+)?\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD})?\s+(?:of\s+)?{_MON}\.?
         (?:,?\s+\d{{4}})?)
     | (?:{_WD},?\s+)?(?P<num>\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)(?![/\d])
+    | (?:{_WD},?\s+)?(?P<nth>the\s+\d{{1,2}}(?:st|nd|rd|th))(?!\s+(?:of\s+)?{_MON})
     | (?P<eom>end\s+of\s+(?:the\s+|this\s+)?month)
     | (?P<eow>end\s+of\s+(?:the\s+|this\s+)?week)
     | (?P<eod>(?:(?P<eodpre>today|tomorrow|(?:this\s+|next\s+)?{_WD})\s+)?
@@ -149,6 +150,9 @@ def _day_of(match: re.Match, ref: datetime, dayfirst: bool) -> tuple[date | None
     for key in ("mdate", "dmdate", "num"):
         if match.group(key):
             return _explicit(match.group(key), today, dayfirst), None
+    if match.group("nth"):
+        day = today + relativedelta(day=int(re.search(r"\d+", match.group("nth")).group()))
+        return (day if day >= today - timedelta(days=7) else day + relativedelta(months=1)), None
     if match.group("eom"):
         return today + relativedelta(day=31), None
     if match.group("eow"):

@@ -24,8 +24,9 @@ from pydantic import BaseModel, Field
 from quarry.config import load_settings
 from quarry.errors import ModelError
 from quarry.extract.dates import reference_time
+from quarry.extract.batchwrite import insert_rows
 from quarry.extract.facts import (
-    FACT_TYPES, Event, Fact, Person, SourceText, evidence_occurs, insert_fact, similarity,
+    FACT_TYPES, Event, Fact, Person, SourceText, evidence_occurs, insert_fact, insert_facts, similarity,
 )
 from quarry.extract.rules import RulesExtractor, has_cues
 
@@ -199,62 +200,80 @@ def _checked(src: SourceText, facts: list[Fact], summary: ExtractionSummary) -> 
     return kept
 
 
-def _clear_item(con: duckdb.DuckDBPyConnection, item_id: str, extractor: str, model: str) -> None:
-    """Forget an item's earlier facts from this extractor (its content changed or it is re-extracted)."""
+def _clear_items(con: duckdb.DuckDBPyConnection, ids: list[str], extractor: str, model: str) -> None:
+    """Forget earlier facts of these items from this extractor (their content changed or they are re-extracted)."""
     for fact_type in FACT_TYPES:
         con.execute(
-            f"DELETE FROM {fact_type.table} WHERE (message_id = ? OR document_id = ?) AND extractor = ? "
-            "AND coalesce(model, '') = ?", [item_id, item_id, extractor, model],
+            f"DELETE FROM {fact_type.table} WHERE extractor = ? AND coalesce(model, '') = ? AND "
+            "coalesce(message_id, document_id) IN (SELECT unnest(?::TEXT[]))", [extractor, model, ids],
         )
 
 
-def write_facts(con: duckdb.DuckDBPyConnection, src: SourceText, facts: list[Fact], summary: ExtractionSummary) -> int:
-    """Write one item's checked facts; events go through the thread merge. Returns facts written."""
-    written = 0
-    for fact in _checked(src, facts, summary):
-        if isinstance(fact, Event):
-            if not merge_event(con, fact, src.reference.tzinfo or timezone.utc):
-                summary.merged_events += 1
+_LOG_COLUMNS = [("item_id", "TEXT"), ("extractor", "TEXT"), ("model", "TEXT"), ("content_hash", "TEXT"),
+                ("n_facts", "INTEGER"), ("outcome", "TEXT"), ("error", "TEXT")]
+_CACHE_COLUMNS = [("content_hash", "TEXT"), ("extractor", "TEXT"), ("model", "TEXT"), ("prompt_version", "TEXT"),
+                  ("result", "JSON")]
+
+
+class FactWriter:
+    """One run's writes. Events go through the thread merge at once (it reads the events before them);
+    other facts, log rows and cache rows are buffered and written in one statement per table on `flush`."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, summary: ExtractionSummary):
+        self.con = con
+        self.summary = summary
+        self.facts: list[Fact] = []
+        self.logs: list[list] = []
+        self.cached: list[list] = []
+
+    def write(self, src: SourceText, facts: list[Fact]) -> int:
+        """Check evidence and write one item's facts; returns how many became (or will become) rows."""
+        written = 0
+        for fact in _checked(src, facts, self.summary):
+            if isinstance(fact, Event) and not merge_event(self.con, fact, src.reference.tzinfo or timezone.utc):
+                self.summary.merged_events += 1
                 continue
-        else:
-            insert_fact(con, fact)
-        summary.facts[fact.table] = summary.facts.get(fact.table, 0) + 1
-        written += 1
-    return written
+            if not isinstance(fact, Event):
+                self.facts.append(fact)
+            self.summary.facts[fact.table] = self.summary.facts.get(fact.table, 0) + 1
+            written += 1
+        return written
+
+    def log(self, src: SourceText, ex: "Extractor", n: int, outcome: str, error: str | None = None) -> None:
+        self.logs.append([src.item_id, ex.name, ex.model or "", src.content_hash, n, outcome, error])
+
+    def cache(self, src: SourceText, ex: "Extractor", facts: list[Fact]) -> None:
+        """Keep an item's facts without its ids: another message with the same content reuses them."""
+        items = [{"table": f.table, **f.model_dump(mode="json", exclude={"fact_id", "message_id", "document_id",
+                                                                           "thread_id"})} for f in facts]
+        self.cached.append([src.content_hash, ex.name, ex.model or "", ex.version, json.dumps(items)])
+
+    def flush(self) -> None:
+        insert_facts(self.con, self.facts)
+        insert_rows(self.con, "extraction_log", _LOG_COLUMNS, self.logs, on_conflict="OR REPLACE")
+        insert_rows(self.con, "extraction_cache", _CACHE_COLUMNS, self.cached, on_conflict="OR REPLACE")
+        self.facts, self.logs, self.cached = [], [], []
 
 
-def _log(con, src: SourceText, extractor: str, model: str, n: int, outcome: str, error: str | None) -> None:
-    con.execute(
-        "INSERT OR REPLACE INTO extraction_log (item_id, extractor, model, content_hash, n_facts, outcome, error) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)", [src.item_id, extractor, model, src.content_hash, n, outcome, error],
-    )
+def _cached(con, ex: "Extractor", sources: list[SourceText]) -> dict[str, list[dict]]:
+    """Cached fact lists by content hash, for the items about to be extracted."""
+    rows = con.execute(
+        "SELECT content_hash, result FROM extraction_cache WHERE extractor = ? AND model = ? AND prompt_version = ? "
+        "AND content_hash IN (SELECT unnest(?::TEXT[]))",
+        [ex.name, ex.model or "", ex.version, [s.content_hash for s in sources]],
+    ).fetchall()
+    return {chash: json.loads(result) for chash, result in rows}
 
 
-def _cache_get(con, src: SourceText, ex: Extractor) -> list[Fact] | None:
-    row = con.execute(
-        "SELECT result FROM extraction_cache WHERE content_hash = ? AND extractor = ? AND model = ? AND prompt_version = ?",
-        [src.content_hash, ex.name, ex.model or "", ex.version],
-    ).fetchone()
-    if row is None:
-        return None
+def _from_cache(items: list[dict], src: SourceText) -> list[Fact]:
     by_table = {t.table: t for t in FACT_TYPES}
     ids = {**src.provenance(), "thread_id": src.thread_id}
     facts = []
-    for item in json.loads(row[0]):
-        fact_type = by_table[item.pop("table")]
-        extra = {k: v for k, v in ids.items() if k in fact_type.model_fields}
-        facts.append(fact_type.model_validate({**item, **extra}))
+    for item in items:
+        fact_type = by_table[item["table"]]
+        fields = {k: v for k, v in item.items() if k != "table"}
+        facts.append(fact_type.model_validate({**fields, **{k: v for k, v in ids.items() if k in fact_type.model_fields}}))
     return facts
-
-
-def _cache_put(con, src: SourceText, ex: Extractor, facts: list[Fact]) -> None:
-    """Store an item's facts without its ids: another message with the same content reuses them."""
-    items = [{"table": f.table, **f.model_dump(mode="json", exclude={"fact_id", "message_id", "document_id", "thread_id"})}
-             for f in facts]
-    con.execute(
-        "INSERT OR REPLACE INTO extraction_cache (content_hash, extractor, model, prompt_version, result) "
-        "VALUES (?, ?, ?, ?, ?)", [src.content_hash, ex.name, ex.model or "", ex.version, json.dumps(items)],
-    )
 
 
 def choose_extractor(extractor: ExtractorName, model: str | None, summary_errors: list[str]) -> Extractor:
@@ -304,18 +323,22 @@ def extract_pending(
     summary = ExtractionSummary(extractor=ex.name, model=ex.model, errors=errors)
     sources = load_pending(con, ex.name, ex.model or "", tz)[:limit]
     summary.items = len(sources)
+    writer = FactWriter(con, summary)
     try:
         con.execute("BEGIN")
-        todo = _apply_cached(con, ex, sources, summary)
+        _clear_items(con, [s.item_id for s in sources], ex.name, ex.model or "")
+        todo = _apply_cached(writer, ex, sources)
         done = summary.items - len(todo)
         for src, facts, error in ex.extract_many(todo):
-            _store(con, ex, src, facts, error, summary)
+            _store(writer, ex, src, facts, error)
             done += 1
             if progress:
                 progress(done, summary.items)
             if done % _BATCH == 0:
+                writer.flush()
                 con.execute("COMMIT")
                 con.execute("BEGIN")
+        writer.flush()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -325,39 +348,35 @@ def extract_pending(
     return summary
 
 
-def _apply_cached(con, ex: Extractor, sources: list[SourceText], summary: ExtractionSummary) -> list[SourceText]:
+def _apply_cached(writer: FactWriter, ex: Extractor, sources: list[SourceText]) -> list[SourceText]:
     """Serve cache hits and prefilter skips (model extractors only); return the items still to extract."""
     if ex.model is None:
         return sources
+    cached = _cached(writer.con, ex, sources)
     todo = []
     for src in sources:
-        cached = _cache_get(con, src, ex)
-        if cached is not None:
-            _clear_item(con, src.item_id, ex.name, ex.model)
-            _log(con, src, ex.name, ex.model, write_facts(con, src, cached, summary), "cached", None)
-            summary.cache_hits += 1
+        if src.content_hash in cached:
+            writer.log(src, ex, writer.write(src, _from_cache(cached[src.content_hash], src)), "cached")
+            writer.summary.cache_hits += 1
         elif not has_cues(src):
-            _log(con, src, ex.name, ex.model, 0, "skipped", None)
-            summary.skipped_prefilter += 1
+            writer.log(src, ex, 0, "skipped")
+            writer.summary.skipped_prefilter += 1
         else:
             todo.append(src)
     return todo
 
 
-def _store(con, ex: Extractor, src: SourceText, facts: list[Fact] | None, error: str | None,
-           summary: ExtractionSummary) -> None:
+def _store(writer: FactWriter, ex: Extractor, src: SourceText, facts: list[Fact] | None, error: str | None) -> None:
     """Write one extracted item (or log why it was dropped); the run goes on either way."""
-    model = ex.model or ""
-    _clear_item(con, src.item_id, ex.name, model)
     if facts is None:
-        summary.dropped += 1
-        summary.errors.append(f"{src.item_id}: {error}")
-        _log(con, src, ex.name, model, 0, "dropped", error)
+        writer.summary.dropped += 1
+        writer.summary.errors.append(f"{src.item_id}: {error}")
+        writer.log(src, ex, 0, "dropped", error)
         return
     if ex.model is not None:
-        _cache_put(con, src, ex, facts)
-    summary.extracted += 1
-    _log(con, src, ex.name, model, write_facts(con, src, facts, summary), "extracted", error)
+        writer.cache(src, ex, facts)
+    writer.summary.extracted += 1
+    writer.log(src, ex, writer.write(src, facts), "extracted")
 
 
 def redo(con: duckdb.DuckDBPyConnection, extractor: str, model: str | None = None) -> None:

@@ -16,6 +16,8 @@ import duckdb
 from pydantic import BaseModel, Field, field_validator
 from rapidfuzz import fuzz, utils
 
+from quarry.extract.batchwrite import insert_rows
+
 _SPACE = re.compile(r"\s+")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"})
 
@@ -125,14 +127,26 @@ def evidence_occurs(evidence: str, source_text: str) -> bool:
     return bool(needle) and needle in normalize(source_text)
 
 
+#: SQL types of the fact columns, for batch inserts (everything else is TEXT).
+_SQL_TYPES = {"starts_at": "TIMESTAMPTZ", "ends_at": "TIMESTAMPTZ", "due_at": "TIMESTAMPTZ", "all_day": "BOOLEAN",
+              "participants": "TEXT[]", "confidence": "DOUBLE"}
+
+
+def insert_facts(con: duckdb.DuckDBPyConnection, facts: list[Fact]) -> list[str]:
+    """Write facts, one statement per table (an exact duplicate by fact_id is ignored); returns their ids."""
+    with_ids = [f if f.fact_id else f.with_id() for f in facts]
+    for fact_type in FACT_TYPES:
+        rows = {f.fact_id: f for f in with_ids if type(f) is fact_type}
+        if rows:
+            names = ("fact_id", *fact_type.fields, *_PROVENANCE)
+            columns = [(name, _SQL_TYPES.get(name, "TEXT")) for name in names]
+            insert_rows(con, fact_type.table, columns, [[getattr(f, n) for n in names] for f in rows.values()])
+    return [f.fact_id for f in with_ids]
+
+
 def insert_fact(con: duckdb.DuckDBPyConnection, fact: Fact) -> str:
     """Write one fact (ignoring an exact duplicate by fact_id); returns its fact_id."""
-    fact = fact if fact.fact_id else fact.with_id()
-    columns = ("fact_id", *fact.fields, *_PROVENANCE)
-    values = [getattr(fact, name) for name in columns]
-    marks = ", ".join("?" for _ in columns)
-    con.execute(f"INSERT OR IGNORE INTO {fact.table} ({', '.join(columns)}) VALUES ({marks})", values)
-    return fact.fact_id
+    return insert_facts(con, [fact])[0]
 
 
 class Person(BaseModel):

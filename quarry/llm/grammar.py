@@ -22,6 +22,9 @@ from quarry.errors import ModelError
 from quarry.llm.base import ToolSpec
 from quarry.llm.llamacpp import llama_cpp
 
+#: llama-cpp-python's converter lets raw control characters into JSON strings, which JSON forbids.
+_LOOSE_CHAR = 'char ::= [^"\\\\] |'
+_STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
 #: Free-text final answer: must not start with '<' or whitespace, so it can't be a broken tool call.
 _FREE_TEXT = 'answer ::= [^<\\x20\\t\\n] [^\\x00]*'
 
@@ -47,10 +50,27 @@ def _tool_call_schema(tools: list[ToolSpec]) -> dict[str, Any]:
     return alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives}
 
 
-def step_grammar(json_schema: dict[str, Any] | None = None, tools: list[ToolSpec] | None = None) -> str | None:
-    """GBNF for one reply, or None when nothing constrains it."""
+def _chosen_tools(tools: list[ToolSpec], tool_choice: str | None) -> list[ToolSpec]:
+    if tool_choice in (None, "auto", "required", "none"):
+        return tools
+    chosen = [tool for tool in tools if tool.get("function", tool)["name"] == tool_choice]
+    if not chosen:
+        raise ModelError(f"tool_choice {tool_choice!r} is not one of the offered tools")
+    return chosen
+
+
+def step_grammar(
+    json_schema: dict[str, Any] | None = None, tools: list[ToolSpec] | None = None, tool_choice: str | None = None,
+) -> str | None:
+    """GBNF for one reply, or None when nothing constrains it.
+
+    `tool_choice` follows OpenAI: "auto" (default: a call or an answer), "required" (a call), "none"
+    (an answer), or a tool name (a call to that tool).
+    """
     from llama_cpp.llama_grammar import SchemaConverter
 
+    if tool_choice == "none":
+        tools = None
     if not json_schema and not tools:
         return None
     converter = SchemaConverter(
@@ -59,15 +79,21 @@ def step_grammar(json_schema: dict[str, Any] | None = None, tools: list[ToolSpec
     try:
         if json_schema:
             converter.visit(converter.resolve_refs(copy.deepcopy(json_schema), "answer"), "answer")
-        if not tools:
-            return converter.format_grammar() + "\nroot ::= answer\n"
-        converter.visit(converter.resolve_refs(_tool_call_schema(tools), "tool"), "tool-call")
+        if tools:
+            call_schema = _tool_call_schema(_chosen_tools(tools, tool_choice))
+            converter.visit(converter.resolve_refs(call_schema, "tool"), "tool-call")
     except (KeyError, ValueError, TypeError, AssertionError, NotImplementedError) as exc:
         raise ModelError(f"cannot turn the schema into a grammar: {exc!r}") from exc
-    grammar = converter.format_grammar() + "\n"
-    if not json_schema:
-        grammar += _FREE_TEXT + "\n"
-    return grammar + 'root ::= "<tool_call>\\n" tool-call "\\n</tool_call>" | answer\n'
+    rules = converter.format_grammar().replace(_LOOSE_CHAR, _STRICT_CHAR) + "\n"
+    call = '"<tool_call>\\n" tool-call "\\n</tool_call>"'
+    if not tools:
+        root = "answer"
+    elif tool_choice not in (None, "auto"):
+        root = call
+    else:
+        root = f"{call} | answer"
+        rules += "" if json_schema else _FREE_TEXT + "\n"
+    return rules + f"root ::= {root}\n"
 
 
 class GrammarGuard:

@@ -97,12 +97,14 @@ class LocalModel:
         max_tokens: int = 512,
         temperature: float = 0.0,
         seed: int | None = None,
+        tool_choice: str | None = None,
         on_text: Callable[[str], None] | None = None,
     ) -> Reply:
-        """One reply; `on_text` receives text pieces as they are decoded (for streaming)."""
+        """One reply. Beyond the ChatModel protocol: `tool_choice` (auto/required/none/a tool name, as in
+        OpenAI) and `on_text`, which receives text pieces as they are decoded (for streaming)."""
         start = perf_counter()
         prompt = self.tokenize(self.format.render(messages, tools, add_generation_prompt=True))
-        grammar = step_grammar(json_schema, tools)
+        grammar = step_grammar(json_schema, tools, tool_choice)
         with self._loaded.lock:
             gen = generate(
                 self.llm, prompt, grammar=grammar, max_tokens=max_tokens, temperature=temperature, seed=seed,

@@ -106,7 +106,9 @@ class OpenAIModel:
         max_tokens: int = 512,
         temperature: float = 0.0,
         seed: int | None = None,
+        tool_choice: str | None = None,
     ) -> Reply:
+        """One reply; `tool_choice` (auto/required/none/a tool name) goes to servers that support it."""
         import openai
 
         start = perf_counter()
@@ -116,6 +118,10 @@ class OpenAIModel:
             kwargs["seed"] = seed
         if tools:
             kwargs["tools"] = tools
+            if tool_choice in ("auto", "required", "none"):
+                kwargs["tool_choice"] = tool_choice
+            elif tool_choice:
+                kwargs["tool_choice"] = {"type": "function", "function": {"name": tool_choice}}
         if json_schema and self._json_schema_ok:
             kwargs["response_format"] = {
                 "type": "json_schema", "json_schema": {"name": "reply", "schema": json_schema, "strict": False},
@@ -132,7 +138,7 @@ class OpenAIModel:
                 raise ModelError(f"{self.model_id}: request refused: {exc}".splitlines()[0]) from exc
             self._json_schema_ok = False  # this server has no structured outputs; use json_object from now on
             return self.chat(messages, tools=tools, json_schema=json_schema, max_tokens=max_tokens,
-                             temperature=temperature, seed=seed)
+                             temperature=temperature, seed=seed, tool_choice=tool_choice)
         choice = response.choices[0]
         usage = response.usage
         reply = Reply(

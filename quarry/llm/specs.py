@@ -42,15 +42,6 @@ class FallbackModel:
         raise ProviderRefused("every model in the chain refused: " + "; ".join(refusals))
 
 
-def active_adapter(base_name: str) -> Path | None:
-    """The registry's active adapter for a base model, or None (also when no registry is installed)."""
-    try:
-        from quarry.finetune.registry import active_adapter as registry_active
-    except ImportError:
-        return None
-    return registry_active(base_name)
-
-
 def _resolve_local(target: str) -> tuple[Path, str]:
     """(GGUF path, base name for the adapter registry) of `NAME`, `/path.gguf` or `hf:REPO/FILE`."""
     from quarry.llm.catalog import CATALOG, model_path
@@ -71,6 +62,7 @@ def _resolve_local(target: str) -> tuple[Path, str]:
 
 
 def _open_local(spec: str, body: str) -> ChatModel:
+    from quarry.llm.catalog import active_adapter
     from quarry.llm.local import LocalModel
 
     target, _, adapter = body.partition(ADAPTER_SEP)

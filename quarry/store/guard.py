@@ -41,7 +41,7 @@ _FORBIDDEN_NODES: tuple[type[exp.Expression], ...] = (
 #: Functions that read files, the network, settings or catalogs; refused wherever they appear.
 _FORBIDDEN_FUNCTION = re.compile(
     r"^(read_\w*|parquet_\w*|sniff_csv|glob|query|query_table|iceberg_\w*|delta_scan|duckdb_\w*|pragma_\w*"
-    r"|getenv|current_setting|icu_\w*|load_\w*|install_\w*|json_execute_serialized_sql|\w*_scan)$",
+    r"|getenv|current_setting|json_execute_serialized_sql|\w*_scan)$",
     re.IGNORECASE,
 )
 

@@ -29,11 +29,11 @@ _LIKE_HINT = (
 
 @dataclass(frozen=True)
 class QueryResult:
-    """Rows of one query; `cut` counts the rows the guard's LIMIT left out."""
+    """Rows of one query; `cut` counts the rows the guard's LIMIT left out (None: some, count too slow)."""
 
     columns: list[str]
     rows: list[tuple[Any, ...]]
-    cut: int = 0
+    cut: int | None = 0
 
 
 def run_select(con: duckdb.DuckDBPyConnection, query: str, *, limit: int = 50,
@@ -42,10 +42,13 @@ def run_select(con: duckdb.DuckDBPyConnection, query: str, *, limit: int = 50,
     catalog = con.execute("SELECT current_database()").fetchone()[0]
     guarded = guard_query(query, allowed_views(con), limit, qualify_into=(catalog, VIEW_SCHEMA))
     columns, rows = _execute(con, guarded.sql, timeout_s)
-    cut = 0
+    cut: int | None = 0
     if guarded.capped and len(rows) >= limit:
-        _, counted = _execute(con, f"SELECT count(*) FROM ({guarded.uncapped_sql}) AS q", timeout_s)
-        cut = max(0, counted[0][0] - len(rows))
+        try:
+            _, counted = _execute(con, f"SELECT count(*) FROM ({guarded.uncapped_sql}) AS q", timeout_s)
+            cut = max(0, counted[0][0] - len(rows))
+        except GuardError:
+            cut = None
     return QueryResult(columns=columns, rows=rows, cut=cut)
 
 
@@ -113,9 +116,16 @@ def as_text(result: QueryResult) -> str:
     lines = [" | ".join(result.columns)]
     lines += [" | ".join(cell_text(v) for v in row) for row in result.rows]
     footer = f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''}"
-    if result.cut:
-        footer += f"; {result.cut} more rows were cut: filter with WHERE, aggregate, or ORDER BY ... LIMIT"
+    if result.cut != 0:
+        footer += f"; {cut_phrase(result.cut)}: filter with WHERE, aggregate, or ORDER BY ... LIMIT"
     return "\n".join(lines) + "\n" + footer + ")"
+
+
+def cut_phrase(cut: int | None) -> str:
+    """How many rows the guard's LIMIT left out, in words ('' when none)."""
+    if cut == 0:
+        return ""
+    return "more rows were cut" if cut is None else f"{cut} more rows were cut"
 
 
 def as_records(result: QueryResult) -> list[dict[str, Any]]:

@@ -66,7 +66,7 @@ def insert_trace(con: duckdb.DuckDBPyConnection, trace: Trace) -> str:
 
 
 def _from_row(row: tuple[Any, ...]) -> Trace:
-    data = dict(zip(_COLUMNS, row))
+    data = dict(zip(_COLUMNS, row, strict=True))
     for column in _JSON_COLUMNS:
         data[column] = json.loads(data[column]) if data[column] else ({} if column == "metadata" else [])
     data["citations"] = data["citations"] or []

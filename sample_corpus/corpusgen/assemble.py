@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from corpusgen import noise, story_life, story_work
-from corpusgen.cast import COMPANY, PEOPLE, USER
+from corpusgen.cast import CLUB, COMPANY, PEOPLE, USER
 from corpusgen.documents import MY_CALENDAR
 from corpusgen.mime import Rendered, build
 from corpusgen.model import NY, Cancel, Due, Ev, Move, Thread, Todo, iso, local
@@ -120,7 +120,7 @@ def gold_facts(box: Mailbox) -> dict:
     user = PEOPLE[USER]
     return {
         "user": {"name": user.name, "email": user.email, "timezone": NY, "organisation": COMPANY,
-                 "title": "Head of Operations", "club": "Gowanus Pickleball Club (treasurer)"},
+                 "title": "Head of Operations", "club": f"{CLUB} (treasurer)"},
         "timezone_note": ("Times are ISO 8601 with the UTC offset of the sender's zone (America/New_York or "
                           "Europe/Berlin). Berlin leaves summer time on 2026-10-25, New York on 2026-11-01. "
                           "Date-only values (all_day true) are local midnight; an all-day event's ends_at is the "

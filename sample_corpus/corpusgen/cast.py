@@ -55,7 +55,3 @@ def _people() -> dict[str, Person]:
 PEOPLE = _people()
 #: Dana also writes from her personal address, under the same display name.
 DANA_GMAIL = "dana.okafor@gmail.com"
-
-
-def person(key: str) -> Person:
-    return PEOPLE[key]

@@ -52,6 +52,7 @@ def _ics(events: list[tuple[str, str, datetime, datetime | None, str | None, boo
         if location:
             ev.add("location", location)
         cal.add_component(ev)
+    cal.add_missing_timezones()
     return cal.to_ical()
 
 

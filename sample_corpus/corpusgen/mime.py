@@ -180,10 +180,19 @@ def build(msg: Msg, subject: str, parent: Rendered | None, attachments: dict[str
         refs = (*parent.refs, parent.message_id)
         message["In-Reply-To"] = f"<{parent.message_id}>"
         message["References"] = " ".join(f"<{r}>" for r in refs)
-    message["MIME-Version"] = "1.0"
     for name, value in msg.extra:
         message[name] = value
+    _content_headers_last(message)
     return Rendered(msg, message, message_id, sender, address, sent, subject, text, refs)
+
+
+def _content_headers_last(message: Message) -> None:
+    """Mail clients put From/To/Subject first and the MIME headers after them; so do we."""
+    for name in ("MIME-Version", "Content-Type", "Content-Transfer-Encoding"):
+        values = message.get_all(name) or []
+        del message[name]
+        for value in values[:1]:
+            message[name] = value
 
 
 def mbox_entry(message: Message, address: str, sent: datetime) -> bytes:

@@ -185,7 +185,7 @@ def receipts(rng: random.Random) -> list[Thread]:
     return out
 
 
-def chatter(rng: random.Random, rounds: int = 3) -> list[Thread]:
+def chatter(rng: random.Random, rounds: int = 4) -> list[Thread]:
     """The CHATTER conversations, each started a few times over the quarter by rotating people."""
     out = []
     for r in range(rounds):
@@ -201,7 +201,7 @@ def chatter(rng: random.Random, rounds: int = 3) -> list[Thread]:
                 quote = "outlook" if frm in ("nadia", "greg") else "gmail"
                 msgs.append(Msg(f"{key}-{i}", frm, to, at, body=line, reply=msgs[-1].key, quote=quote,
                                 threaded=not (r == 1 and i == 1 and n % 5 == 0)))
-            title = subject if r == 0 else f"{subject} ({('again', 'round 3')[r - 1]})"
+            title = subject if r == 0 else f"{subject} ({('again', 'round 3', 'one more time')[r - 1]})"
             out.append(Thread(title, msgs))
     return out
 

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from corpusgen.cast import PEOPLE
-from corpusgen.model import NY
 from corpusgen.questions_extra import extra_questions
 
 _NAMES = {p.email: p.name for p in PEOPLE.values()}
@@ -36,8 +35,15 @@ def keyword(text: str, others: list[str]) -> str:
     return text
 
 
+#: First words that are ordinary nouns, lowercased mid-sentence ("the board dinner"); others are names.
+COMMON = {"board", "club", "court", "beginner", "first", "coffee", "dentist", "doubles", "dinner", "expo",
+          "half-day", "interview", "league", "lunch", "pickleball", "rematch", "server", "site", "call", "demo",
+          "flight", "press", "all-hands", "brunch", "final", "signed", "payment", "return", "v3"}
+
+
 def phrase_of(title: str) -> str:
-    return title[0].lower() + title[1:] if not title[:2].isupper() else title
+    first = title.split()[0]
+    return first.lower() + title[len(first):] if first.lower() in COMMON else title
 
 
 def human(value: str, all_day: bool = False) -> list[str]:
@@ -76,7 +82,8 @@ class Builder:
 
 def _when(b: Builder, ev: dict, kw: str, n: int) -> None:
     t = phrase_of(ev["title"])
-    q = WHEN[n % len(WHEN)].format(t=t)
+    q = (f"When was the {t} supposed to happen?" if ev["status"] == "cancelled"
+         else WHEN[n % len(WHEN)].format(t=t))
     where = f"FROM events WHERE title ILIKE {sql_str('%' + kw + '%')}"
     ids = [ev["message_id"]] + ([ev["updated_by"]] if ev["updated_by"] else [])
     if ev["all_day"]:

@@ -5,21 +5,21 @@ from __future__ import annotations
 from corpusgen.cast import DANA_GMAIL
 from corpusgen.model import Cancel, Due, Ev, Move, Msg, Thread, Todo
 
-CLUB = ("maya", "marcus", "nadia")
+MEMBERS = ("maya", "marcus", "nadia")
 
 
 def threads() -> list[Thread]:
     return [
         Thread("Fall league starts!", [
-            Msg("lg-1", "tom", CLUB, "2026-09-01 20:15", body=(
+            Msg("lg-1", "tom", MEMBERS, "2026-09-01 20:15", body=(
                 "Hi all,\n\nOur first league match is Thursday, September 10 at 7pm at the Red Hook courts. Please "
                 "arrive 15 minutes early to warm up.\n\nMarcus, can you bring the spare paddles and balls on "
-                "Thursday?"), facts=(
+                "the 10th?"), facts=(
                 Ev("league-opener", "First fall league match", "Our first league match is Thursday, September 10 "
                    "at 7pm at the Red Hook courts.", "Thursday, September 10 at 7pm", "2026-09-10 19:00",
                    location="Red Hook courts"),
                 Todo("spare-paddles", "bring the spare paddles and balls", "marcus",
-                     "Marcus, can you bring the spare paddles and balls on Thursday?", "Thursday", "2026-09-10"))),
+                     "Marcus, can you bring the spare paddles and balls on the 10th?", "the 10th", "2026-09-10"))),
             Msg("lg-2", "marcus", ("tom",), "2026-09-01 21:02", reply="lg-1", cc=("maya", "nadia"),
                 body="Already in my trunk."),
         ]),
@@ -61,7 +61,7 @@ def threads() -> list[Thread]:
                    "2026-11-07", "2026-11-08", "Brooklyn Bridge Park, Pier 2", all_day=True),
                 Due("classic-registration", "Fall Classic tournament registration", "Registration closes October 30.",
                     "October 30", "2026-10-30"))),
-            Msg("fc-2", "tom", CLUB, "2026-10-27 21:10", reply="fc-1", body=(
+            Msg("fc-2", "tom", MEMBERS, "2026-10-27 21:10", reply="fc-1", body=(
                 "Bad news, everyone: the Fall Classic is cancelled. The park is closing Pier 2 for repairs. Entry "
                 "fees will be refunded."), facts=(
                 Cancel("fall-classic", "the Fall Classic is cancelled."),)),
@@ -74,7 +74,7 @@ def threads() -> list[Thread]:
             Msg("dp-2", "maya", ("marcus",), "2026-10-07 21:20", reply="dp-1", body="Ugh, early. Yes."),
         ]),
         Thread("League match vs. Red Hook Dinks", [
-            Msg("rh-1", "tom", CLUB, "2026-10-01 19:00", body=(
+            Msg("rh-1", "tom", MEMBERS, "2026-10-01 19:00", body=(
                 "League match vs. the Red Hook Dinks on Thursday, October 8 at 7pm at the Red Hook courts. Maya and "
                 "Marcus, you're our first doubles pair."), facts=(
                 Ev("redhook-match", "League match vs. the Red Hook Dinks", "League match vs. the Red Hook Dinks on "
@@ -115,7 +115,7 @@ def threads() -> list[Thread]:
             Msg("fl-1", "airline", ("maya",), "2026-10-20 14:00", style="alt", body=(
                 "Hello Maya,\n\nThanks for booking with us. Flight DL 2042 departs New York (JFK) on Monday, "
                 "November 2 at 6:45 PM and arrives in Berlin (BER) the next morning.\n\nConfirmation: HXQ7LM"),
-                facts=(Ev("flight-berlin", "Flight DL 2042 JFK to Berlin", "Flight DL 2042 departs New York (JFK) on "
+                facts=(Ev("flight-berlin", "Flight DL 2042 to Berlin", "Flight DL 2042 departs New York (JFK) on "
                           "Monday, November 2 at 6:45 PM", "Monday, November 2 at 6:45 PM", "2026-11-02 18:45",
                           location="JFK"),)),
         ]),
@@ -166,7 +166,7 @@ def threads() -> list[Thread]:
             Msg("lb-1", "library", ("maya",), "2026-10-19 07:00", style="html", body=(
                 "Dear Maya Brennan,\n\nYour items are due back on Monday, October 26: The Overstory (Richard "
                 "Powers).\n\nRenew online at bklynlibrary.org."), facts=(
-                Due("library-books", "return library books (The Overstory)", "Your items are due back on Monday, "
+                Due("library-books", "return of library books (The Overstory)", "Your items are due back on Monday, "
                     "October 26", "Monday, October 26", "2026-10-26", "maya"),)),
         ]),
         Thread("Open enrollment for 2027 benefits", [

@@ -80,7 +80,7 @@ def threads() -> list[Thread]:
             Msg("bd-4", "maya", ("sofia",), "2026-11-10 12:30", reply="bd-3", cc=("ben",),
                 body="Updated the invite. Ben, the demo units are still on for the new date."),
         ]),
-        Thread("Sensor v3 Gehäuse – design review", [
+        Thread("Sensor v3 Gehäuse - design review", [
             Msg("dr-1", "joerg", ("maya",), "2026-09-15 16:40", cc=("lea",), body=(
                 "Hi Maya,\n\nthe enclosure renderings are ready. Can we do the design review on Tuesday, "
                 "September 22 at 16:00 our time (10:00 for you)? I'll send a Zoom link.\n\nMaya, could you send us "
@@ -117,7 +117,7 @@ def threads() -> list[Thread]:
                 charset="utf-8", body=(
                     "Dear Maya, dear Dana,\n\nplease find attached our invoice KD-2026-114 for the v3 enclosure "
                     "design (€18.400,00). Payment is due November 15.\n\nMerci et à bientôt"), facts=(
-                Due("kranich-invoice", "pay Kranich invoice KD-2026-114", "Payment is due November 15.",
+                Due("kranich-invoice", "payment of Kranich invoice KD-2026-114", "Payment is due November 15.",
                     "November 15", "2026-11-15", "dana"),)),
             Msg("inv-2", "maya", ("dana",), "2026-11-02 08:30", reply="inv-1", quote="outlook", body=(
                 "Dana, could you schedule the Kranich payment this week? They've been great, let's not be late."),
@@ -167,7 +167,7 @@ def threads() -> list[Thread]:
                 "Dear Ms. Brennan,\n\nYour lease for Suite 412 expires on December 31, 2026. The signed renewal "
                 "paperwork is due by the end of the month. Please return it via DocuSign.\n\nKind regards,\n"
                 "Leasing Team"), facts=(
-                Due("lease", "return the signed lease renewal paperwork", "The signed renewal paperwork is due by "
+                Due("lease", "signed lease renewal paperwork", "The signed renewal paperwork is due by "
                     "the end of the month.", "the end of the month", "2026-09-30", "maya"),)),
             Msg("ls-2", "maya", ("leasing",), "2026-09-28 09:15", reply="ls-1",
                 body="Signed and returned via DocuSign today. Thanks!"),
@@ -218,7 +218,7 @@ def threads() -> list[Thread]:
                 "Hi all,\n\nOur webinar “Sensors in the Soil” goes live on Wednesday, November 4 at 1pm ET. Raj "
                 "presents the tech, I host.\n\nMaya, your ops slides are due October 28. Raj, could you update the "
                 "pricing page before the webinar?"), facts=(
-                Ev("webinar", "Webinar: Sensors in the Soil", "goes live on Wednesday, November 4 at 1pm ET.",
+                Ev("webinar", "Sensors in the Soil webinar", "goes live on Wednesday, November 4 at 1pm ET.",
                    "Wednesday, November 4 at 1pm ET", "2026-11-04 13:00", location="online"),
                 Todo("ops-slides", "send the ops slides for the webinar", "maya",
                      "Maya, your ops slides are due October 28.", "October 28", "2026-10-28"),
@@ -298,7 +298,7 @@ def threads() -> list[Thread]:
         Thread("Press release embargo", [
             Msg("pr-1", "chloe", ("maya", "sofia"), "2026-11-12 14:00", body=(
                 "Press release embargo lifts Tuesday, November 17 at 9am ET. Please don't post anything before then."),
-                facts=(Ev("press-release", "Press release embargo lifts", "Press release embargo lifts Tuesday, "
+                facts=(Ev("press-release", "Press release embargo lift", "Press release embargo lifts Tuesday, "
                           "November 17 at 9am ET.", "Tuesday, November 17 at 9am ET", "2026-11-17 09:00"),)),
         ]),
         Thread("November payroll cutoff", [

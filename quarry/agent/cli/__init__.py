@@ -30,12 +30,18 @@ def _register_commands() -> None:
     from quarry.agent.cli import ask_cmds
 
     ask_cmds.register(app)
+    from quarry.agent.cli import traces_gen_cmds
+
+    traces_gen_cmds.register(app)
     from quarry.agent.cli import facts_cmds
 
     facts_cmds.register(app)
     from quarry.agent.cli import data_cmds
 
     data_cmds.register(app)
+    from quarry.agent.cli import models_cmds
+
+    models_cmds.register(app)
 
 
 _register_commands()

@@ -135,7 +135,7 @@ def traces_export(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", dir_okay=False)],
     fmt: Annotated[Literal["jsonl"], typer.Option("--format", help="Output format: one training record per line.")]
     = "jsonl",
-    verified_only: Annotated[bool, typer.Option("--verified-only", help="Only runs whose answer was verified.")] = False,
+    verified_only: Annotated[bool, typer.Option("--verified-only", help="Only verified runs.")] = False,
     feedback: Annotated[Literal["good", "bad"] | None,
                         typer.Option("--feedback", help="Only runs with this user feedback.")] = None,
     db: DbOption = None,

@@ -10,19 +10,24 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from quarry.agent.cli.common import DbOption, JsonOption, console, print_json, resolve_db
-from quarry.store.calendar import CalendarEvent, add_event, conflicts, export_ics, import_ics, list_events, parse_instant
+from quarry.store.calendar import (
+    CalendarEvent, add_event, conflicts, export_ics, import_ics, list_events, parse_instant,
+)
 from quarry.store.db import connect
-from quarry.store.query import as_records, cell_text, json_value, run_select
+from quarry.store.query import as_records, cell_text, cut_phrase, json_value, run_select
 
 calendar_app = typer.Typer(help="The user's calendar: list, add, import and export ICS.", no_args_is_help=True)
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> Table:
-    table = Table(*columns, show_lines=False)
+    table = Table()
+    for column in columns:
+        table.add_column(column, overflow="fold")  # wrap, never elide: piped output must keep whole values
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # Text: mailbox data is never rich markup
     return table
 
 
@@ -45,8 +50,8 @@ def sql(
         print_json(as_records(result))
         return
     console.print(_table(result.columns, [[cell_text(v) for v in row] for row in result.rows]))
-    note = f"; {result.cut} more rows cut (raise --limit or filter)" if result.cut else ""
-    console.print(f"{len(result.rows)} row(s){note}")
+    note = f"; {cut_phrase(result.cut)} (raise --limit or filter)" if result.cut != 0 else ""
+    typer.echo(f"{len(result.rows)} row(s){note}")
 
 
 def _event_rows(events: list[CalendarEvent]) -> list[list[str]]:
@@ -92,7 +97,7 @@ def calendar_export(
         count = export_ics(con, out.expanduser())
     finally:
         con.close()
-    console.print(f"wrote {count} event(s) to {out}")
+    typer.echo(f"wrote {count} event(s) to {out}")
 
 
 @calendar_app.command("import")
@@ -109,7 +114,7 @@ def calendar_import(
         count = import_ics(con, file.expanduser())
     finally:
         con.close()
-    console.print(f"imported {count} event(s) from {file}")
+    typer.echo(f"imported {count} event(s) from {file}")
 
 
 @calendar_app.command("add")
@@ -131,14 +136,14 @@ def calendar_add(
     try:
         clashes = conflicts(con, event.starts_at, event.end)
         for clash in clashes:
-            console.print(f"overlaps: {clash.title} ({cell_text(clash.starts_at)} to {cell_text(clash.end)})")
+            typer.echo(f"overlaps: {clash.title} ({cell_text(clash.starts_at)} to {cell_text(clash.end)})")
         if not yes and not typer.confirm(f"Add '{title}' {cell_text(event.starts_at)} to {cell_text(event.end)}?"):
-            console.print("not added")
+            typer.echo("not added")
             raise typer.Exit(1)
         add_event(con, event)
     finally:
         con.close()
-    console.print(f"added {title} as {event.event_id}")
+    typer.echo(f"added {title} as {event.event_id}")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -52,27 +53,36 @@ def generate(
         print_json(summary.model_dump(mode="json"))
     else:
         console.print(_summary_table(summary))
+        for line in _summary_lines(summary):
+            console.print(line, highlight=False)
 
 
 class _ProgressBar:
-    """A rich progress bar on stderr fed by generate_traces' progress callback (silent with --json)."""
+    """A rich progress bar on stderr fed by generate_traces' progress callback (silent with --json).
+
+    It appears with the first finished question, so an error while opening the model prints alone.
+    """
 
     def __init__(self, disabled: bool):
         self.bar = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            TextColumn("eta"), TimeRemainingColumn(), console=err_console, disable=disabled, transient=False,
+            TextColumn("eta"), TimeRemainingColumn(), console=err_console, disable=disabled,
         )
         self.task = self.bar.add_task("traces", total=None)
         self.outcomes: dict[str, int] = {}
+        self.started = False
 
-    def __enter__(self):
-        self.bar.__enter__()
+    def __enter__(self) -> Callable[[int, int, str], None]:
         return self.update
 
-    def __exit__(self, *exc):
-        return self.bar.__exit__(*exc)
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            self.bar.stop()
 
     def update(self, done: int, total: int, outcome: str) -> None:
+        if not self.started:
+            self.bar.start()
+            self.started = True
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         tally = " ".join(f"{k}={v}" for k, v in sorted(self.outcomes.items()))
         self.bar.update(self.task, completed=done, total=total, description=f"traces {tally}")
@@ -85,15 +95,22 @@ def _summary_table(summary: GenerationSummary) -> Table:
     table.add_column("rejected", justify="right")
     for name, counts in sorted(summary.by_template.items()):
         table.add_row(name, str(counts["kept"]), str(counts["rejected"]))
-    reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.rejected.items())) or "none"
-    table.caption = (
-        f"rejected by reason: {reasons}; held-out questions dropped {summary.heldout_dropped}; "
-        f"duplicates skipped {summary.duplicates_skipped}; paraphrased {summary.paraphrased}; "
-        f"feedback kept {summary.feedback_kept}, excluded {summary.feedback_excluded}; "
-        f"{summary.seconds_per_question} s/question"
-        + (f"; wrote {summary.written} to {summary.out}" if summary.out else "")
-    )
     return table
+
+
+def _summary_lines(summary: GenerationSummary) -> list[str]:
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.rejected.items())) or "none"
+    lines = [
+        f"rejected by reason: {reasons}",
+        f"held-out questions dropped: {summary.heldout_dropped}; duplicates skipped: {summary.duplicates_skipped}; "
+        f"paraphrased: {summary.paraphrased}",
+        f"time: {summary.seconds} s ({summary.seconds_per_question} s/question)",
+    ]
+    if summary.feedback_kept or summary.feedback_excluded:
+        lines.append(f"from feedback: kept {summary.feedback_kept}, excluded {summary.feedback_excluded}")
+    if summary.out:
+        lines.append(f"wrote {summary.written} training records to {summary.out}")
+    return lines
 
 
 def register(app: typer.Typer) -> None:

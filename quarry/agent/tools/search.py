@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from quarry.agent.tools.base import ToolContext, tool
 from quarry.errors import ToolError
+from quarry.store.search import index_is_stale, refresh_search_index
 from quarry.store.search import search as search_index
 
 TOP_K = 5
@@ -21,6 +22,9 @@ def search(ctx: ToolContext, args: SearchArgs) -> str:
     document_id, subject/title and a snippet. Use it for what the sql views do not hold."""
     if not args.text.strip():
         raise ToolError("search text is empty; give a few keywords")
+    if index_is_stale(ctx.store.reader()):
+        with ctx.store.writer() as con:  # the index is derived data, not a user-visible write
+            refresh_search_index(con)
     hits = search_index(ctx.store.reader(), args.text, TOP_K)
     if not hits:
         return "(no matches)"

