@@ -52,7 +52,8 @@ def test_chat_question_tool_call_feedback_and_exit(agent_store, tmp_path):
     chat.sendline("/help")
     chat.expect("/good, /bad")
     chat.expect(PROMPT)
-    chat.sendline("when is the pickle game?")
+    chat.send("when is the pickle game?\x1b\r")  # Alt-Enter (Esc, Enter) adds a line instead of sending
+    chat.sendline("thanks")
     chat.expect(r"→.*sql\(query")  # rich styles arrow and name separately
     chat.expect("pickle-1@club.example")  # the tool's result, shown compactly
     chat.expect("Saturday 14 March at 10:00")
@@ -67,7 +68,7 @@ def test_chat_question_tool_call_feedback_and_exit(agent_store, tmp_path):
 
     con = connect(agent_store, read_only=True)
     (trace,) = list_traces(con)
-    assert trace.feedback == "good" and trace.question == "when is the pickle game?"
+    assert trace.feedback == "good" and trace.question == "when is the pickle game?\nthanks"
     assert trace.citations == ["pickle-1@club.example"]
     assert "when is the pickle game?" in (home / "chat_history").read_text()  # history survives the session
 

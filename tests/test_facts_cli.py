@@ -33,6 +33,7 @@ def store(tmp_path):
             sent="2026-10-21T11:00:00+02:00")
     box.add("c@x", "Update: the pickleball game moved to Saturday at 10am.", thread="t", subject="Re: Game",
             sent="2026-10-21T12:00:00+02:00")
+    box.add("d@x", "The budget report is due Friday, October 30.", subject="Budget")
     extract_pending(con, "rules")
     con.close()
     return path
@@ -42,13 +43,14 @@ def test_listings_as_json(store):
     events = json.loads(run("facts", "events", "--json", "--db", str(store)).stdout)
     assert [(e["title"], e["status"], e["source"]) for e in events] == [("pickleball game", "moved", "a@x")]
     assert events[0]["starts_at"].startswith("2026-10-24 08:00:00")
-    deadlines = json.loads(run("facts", "deadlines", "--who", "bob", "--json", "--db", str(store)).stdout)
-    assert [d["task"] for d in deadlines] == ["send the roster"]
-    assert json.loads(run("facts", "deadlines", "--since", "2026-10-24", "--json", "--db", str(store)).stdout) == []
-    actions = json.loads(run("facts", "actions", "--json", "--db", str(store)).stdout)
-    assert actions[0]["owner"] == "bob@club.example"
+    deadlines = json.loads(run("facts", "deadlines", "--json", "--db", str(store)).stdout)
+    assert [(d["task"], d["due_at"][:10]) for d in deadlines] == [("budget report (Budget)", "2026-10-29")]
+    assert json.loads(run("facts", "deadlines", "--since", "2026-10-31", "--json", "--db", str(store)).stdout) == []
+    actions = json.loads(run("facts", "actions", "--who", "bob", "--json", "--db", str(store)).stdout)
+    assert [(a["task"], a["owner"]) for a in actions] == [("send the roster", "bob@club.example")]
+    assert json.loads(run("facts", "actions", "--who", "nobody", "--json", "--db", str(store)).stdout) == []
     people = json.loads(run("facts", "people", "--who", "ann", "--json", "--db", str(store)).stdout)
-    assert people == [{"email": "ann@club.example", "name": "Ann Lee", "messages": 3, "mentions": 3}]
+    assert people == [{"email": "ann@club.example", "name": "Ann Lee", "messages": 4, "mentions": 4}]
 
 
 def test_show_prints_evidence_in_context_and_history(store):

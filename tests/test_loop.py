@@ -217,3 +217,17 @@ def test_the_loop_runs_on_real_local_inference(ctx, smollm2_gguf, openai_convers
     assert trace.model == "local:smollm2-135m" and trace.final_answer == result.answer
     assert trace.prompt_tokens > 500 and 0 < trace.completion_tokens <= 64 * 3
     assert set(result.citations) | set(result.unknown_citations) == set(parse_citations(result.answer))
+
+
+def test_ask_shows_steps_on_stderr_and_the_answer_on_stdout(agent_store, tmp_path):
+    replay = tmp_path / "pickle.json"
+    replay.write_text(json.dumps({"messages": [
+        assistant(None, call("sql", {"query": SUBJECT_SQL.format("pickle")}, "c1")),
+        assistant("Saturday 14 March at 10:00 [msg:pickle-1@club.example]"),
+    ]}))
+    run = subprocess.run([*QUARRY, "ask", "When is the pickle game?", "--model", f"replay:{replay}", "--show-steps",
+                          "--db", str(agent_store)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "→ sql(query=" in run.stderr and "pickle-1@club.example | Pickleball game moved" in run.stderr
+    assert "Saturday 14 March at 10:00 [msg:pickle-1@club.example]" in run.stdout
+    assert "1 tool call ·" in run.stdout and "trace " in run.stdout

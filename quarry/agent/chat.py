@@ -180,7 +180,7 @@ class ChatShell:
             rows = list_facts(con, kind, since=now, limit=FACTS_SHOWN)
             self.console.print(f"[bold]next {kind}[/]" + ("" if rows else f" (none after {now:%Y-%m-%d})"))
             for row in rows:
-                self.console.print(f"  {row[when]:%Y-%m-%d %H:%M} UTC  {row[what]}  [msg:{row['source']}]",
+                self.console.print(f"  {row[when]:%Y-%m-%d %H:%M} UTC  {row[what]}  (source {row['source']})",
                                    markup=False, highlight=False)
         return True
 

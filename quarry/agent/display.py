@@ -48,7 +48,8 @@ def render_answer(result: AgentResult) -> RenderableType:
     if result.unknown_citations:
         parts.append(Text(f"(cited ids not in the store, dropped: {', '.join(result.unknown_citations)})",
                           style="yellow"))
-    footer = (f"{len(result.steps)} tool calls · {result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens"
+    calls = len(result.steps)
+    footer = (f"{calls} tool call{'' if calls == 1 else 's'} · {result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens"
               f" · {result.latency_s:.1f} s · {result.model}")
     if result.forced:
         footer += " · step limit reached"

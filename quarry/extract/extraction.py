@@ -33,6 +33,7 @@ from quarry.extract.rules import RulesExtractor, has_cues
 ExtractorName = Literal["rules", "llm", "auto"]
 Progress = Callable[[int, int], None]
 _SAME_TIME = timedelta(hours=1)
+_STANDALONE = 0.5
 _BATCH = 100
 
 
@@ -59,7 +60,7 @@ class ExtractionSummary(BaseModel):
     model_calls: int = 0
     facts: dict[str, int] = Field(default_factory=dict)
     rejected_evidence: int = 0
-    merged_events: int = 0
+    merged_events: int = 0  # events folded into a stored one (repeat, move, cancel) or unmatched cues dropped
     errors: list[str] = Field(default_factory=list)
     seconds: float = 0.0
 
@@ -165,13 +166,16 @@ def merge_event(con: duckdb.DuckDBPyConnection, event: Event, zone: tzinfo = tim
     """Store an event with thread awareness; returns True if it became a new row.
 
     A move/cancel updates the live event of the thread it names; with none to update it is stored as a
-    new scheduled event (e.g. "instead we'll hold a session on..."). A repeat of a stored event adds nothing.
+    new event (a move as scheduled: "instead we'll hold a session on..."), unless its confidence is below
+    `_STANDALONE` (a cue that names no event). A repeat of a stored event adds nothing.
     """
     rows = _thread_events(con, event) if event.thread_id else []
     if event.status != "scheduled":
         target = _target(rows, event)
         if target is not None:
             _update(con, event, target, zone)
+            return False
+        if event.confidence < _STANDALONE:
             return False
         if event.status == "moved":
             event = event.model_copy(update={"status": "scheduled"})

@@ -27,6 +27,7 @@ MAX_ATTACHMENT_TEXT_BYTES = 1 << 20
 _MAIL_HEADERS = ("from", "to", "subject", "date", "message-id", "cc", "received", "in-reply-to")
 _ADDRESS_ROLES = (("from", "from"), ("to", "to"), ("cc", "cc"), ("bcc", "bcc"), ("reply-to", "reply_to"))
 _SIMPLE_ADDRESS = re.compile(r"^\s*(?:([^<>@,]*?)\s*<([^<>\s,]+@[^<>\s,]+)>|([^<>\s,]+@[^<>\s,]+))\s*$")
+_DETECT_MIN_BYTES = 200
 _ELIDE_ABOVE_BYTES = 4 << 20
 _ELIDED_MARKER = b"quarry-elided-base64-length="
 _BASE64_RUN = re.compile(rb"(?:[A-Za-z0-9+/=]{60,100}\r?\n){10000,}")
@@ -68,7 +69,7 @@ class ParsedMail:
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Bytes -> str with the declared charset, falling back to detection and then latin-1 (never fails)."""
+    """Bytes -> str with the declared charset, else UTF-8, detection, cp1252, latin-1 (never fails)."""
     if charset:
         try:
             return data.decode(charset.strip().strip('"').lower())
@@ -78,12 +79,13 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data[:200_000]).best() if data else None
-    if best is not None:
+    # Detection needs material: short undeclared 8-bit text (mostly headers) is far more often cp1252.
+    best = charset_normalizer.from_bytes(data[:200_000]).best() if len(data) >= _DETECT_MIN_BYTES else None
+    for encoding in ((best.encoding,) if best else ()) + ("cp1252",):
         try:
-            return data.decode(best.encoding)
+            return data.decode(encoding)
         except (LookupError, UnicodeDecodeError):
-            pass
+            continue
     return data.decode("latin-1")
 
 

@@ -219,8 +219,10 @@ class RulesExtractor:
             invite = when is not None and EVENT_RE.search(sentence) and not BY_DATE_RE.search(sentence[: when.span[0]])
             extra = [self._event(sentence, when, src, base, "scheduled", 0.6)] if invite else []
             return [*self._request(sentence, when, src, base), *extra]
-        if CANCEL_RE.search(sentence) and (EVENT_RE.search(sentence) or EVENT_RE.search(src.subject)):
-            return [self._event(sentence, when, src, base, "cancelled", 0.7)]
+        if CANCEL_RE.search(sentence):
+            # Without an event word it may still cancel a stored event; unmatched, the stage drops it.
+            named = EVENT_RE.search(sentence) or EVENT_RE.search(src.subject)
+            return [self._event(sentence, when, src, base, "cancelled", 0.7 if named else 0.4)]
         if when is None:
             return []
         if MOVE_RE.search(sentence):

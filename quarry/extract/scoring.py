@@ -53,6 +53,8 @@ class TypeScore(BaseModel):
 class ScoreReport(BaseModel):
     extractor: str | None
     model: str | None
+    #: Messages scored: with --extractor, only those it processed (so a sample run is scored on its sample).
+    messages_scored: int | None = None
     tolerance_minutes: int
     min_similarity: float
     types: dict[str, TypeScore]
@@ -128,7 +130,7 @@ _PRED_SQL = {
 
 def predicted(con: duckdb.DuckDBPyConnection, extractor: str | None, model: str | None) -> dict[str, list[Item]]:
     """Stored message facts per kind, from one extractor (ICS events are taken as given, not scored) or all."""
-    where, params = "message_id IS NOT NULL", []  # gold files annotate messages, not documents
+    where, params = "message_id IS NOT NULL AND extractor <> 'gold'", []  # gold files annotate messages only
     if extractor:
         where += " AND extractor = ? AND coalesce(model, '') = ?"
         params = [extractor, model or ""]
@@ -163,13 +165,29 @@ def gold_items(gold: GoldFacts) -> dict[str, list[Item]]:
     return {"events": events, **tasks}
 
 
+def processed_messages(con: duckdb.DuckDBPyConnection, extractor: str, model: str | None) -> set[str]:
+    """Message ids an extractor has processed (extraction_log), bare."""
+    rows = con.execute("SELECT item_id FROM extraction_log WHERE extractor = ? AND model = ?",
+                       [extractor, model or ""]).fetchall()
+    return {bare_id(r[0]) for r in rows}
+
+
 def evaluate_store(db: Path, gold_path: Path, *, extractor: str | None = None, model: str | None = None,
                    tolerance_minutes: int = 60) -> ScoreReport:
-    """Score the facts stored in `db` against a gold_facts.json file."""
+    """Score the facts stored in `db` against a gold_facts.json file.
+
+    With `extractor`, gold facts are limited to the messages that extractor processed, so an LLM run over a
+    sample is scored on that sample (reported as `messages_scored`).
+    """
     gold = gold_items(read_gold_facts(gold_path))
     con = connect(db, read_only=True)
     try:
         pred = predicted(con, extractor, model)
+        seen = processed_messages(con, extractor, model) if extractor else None
     finally:
         con.close()
-    return score(gold, pred, extractor=extractor, model=model, tolerance_minutes=tolerance_minutes)
+    if seen is not None:
+        gold = {kind: [g for g in items if g.sources & seen] for kind, items in gold.items()}
+    report = score(gold, pred, extractor=extractor, model=model, tolerance_minutes=tolerance_minutes)
+    report.messages_scored = len(seen) if seen is not None else None
+    return report

@@ -161,8 +161,9 @@ def _check_tables(tree: exp.Expression, schema: dict[str, dict[str, str]],
     """Every table reference is a known view or a CTE; returns the views used (qualifying them if asked)."""
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     listing = ", ".join(sorted(schema))
-    for shadow in sorted(ctes & set(schema)):
-        raise GuardError(f"CTE name {shadow} hides the view of the same name; rename the CTE")
+    shadows = sorted(ctes & set(schema))
+    if shadows:
+        raise GuardError(f"CTE name {shadows[0]} hides the view of the same name; rename the CTE")
     used: list[str] = []
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):

@@ -142,5 +142,8 @@ def snippet(text: str, words: list[str], width: int = SNIPPET_CHARS) -> str:
     lower = flat.lower()
     positions = [p for p in (lower.find(w.rstrip("s") if len(w) > 3 else w) for w in words) if p >= 0]
     start = max(0, min(positions) - width // 3) if positions else 0
+    space = flat.find(" ", start)
+    if start > 0 and 0 <= space < min(positions):  # begin at a word, not inside one
+        start = space + 1
     piece = flat[start:start + width]
     return ("…" if start > 0 else "") + piece + ("…" if start + width < len(flat) else "")

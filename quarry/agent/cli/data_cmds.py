@@ -19,7 +19,10 @@ from quarry.store.calendar import (
 from quarry.store.db import connect
 from quarry.store.query import as_records, cell_text, cut_phrase, json_value, run_select
 
-calendar_app = typer.Typer(help="The user's calendar: list, add, import and export ICS.", no_args_is_help=True)
+calendar_app = typer.Typer(
+    help="The user's calendar: list, add, import and export ICS.\n\nExample: quarry calendar list --json",
+    no_args_is_help=True,
+)
 
 
 def _table(columns: list[str], rows: list[list[str]]) -> Table:

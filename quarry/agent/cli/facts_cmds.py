@@ -168,6 +168,8 @@ def eval_extract(
         table.add_row(kind, str(s.gold), str(s.predicted), str(s.matched), f"{s.precision:.3f}", f"{s.recall:.3f}",
                       f"{s.f1:.3f}")
     console.print(table)
+    if result.messages_scored is not None:
+        console.print(f"scored on the {result.messages_scored} messages {extractor} processed", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,85 @@
+"""`quarry eval extract` on the sample corpus: generate it, ingest it, extract with rules, score against gold."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quarry.extract.extraction import extract_pending
+from quarry.extract.gold import read_gold_facts
+from quarry.extract.pipeline import ingest
+from quarry.extract.scoring import Item, score
+from quarry.store.db import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+QUARRY = str(Path(sys.executable).parent / "quarry")
+
+
+@pytest.fixture(scope="module")
+def corpus_store(tmp_path_factory):
+    """The sample corpus (regenerated: deterministic bytes), ingested, with rules facts extracted."""
+    out = tmp_path_factory.mktemp("corpus")
+    subprocess.run([sys.executable, str(ROOT / "sample_corpus" / "generate.py"), "--out", str(out)], check=True,
+                   capture_output=True, timeout=300)
+    db = out / "store.duckdb"
+    ingest([out / "mail", out / "docs"], db, workers=1)
+    con = connect(db)
+    first = extract_pending(con, "rules")
+    con.close()
+    return out, db, first
+
+
+def test_rules_on_sample_corpus_meet_the_target(corpus_store, tmp_path):
+    out, db, first = corpus_store
+    assert first.items > 300 and first.model_calls == 0
+    report_path = tmp_path / "report.json"
+    done = subprocess.run([QUARRY, "eval", "extract", "--gold", str(out / "gold_facts.json"), "--extractor", "rules",
+                           "--report", str(report_path), "--db", str(db)], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(report_path.read_text())
+    gold = read_gold_facts(out / "gold_facts.json")
+    assert report["types"]["events"]["gold"] == len(gold.events)
+    for kind in ("events", "deadlines", "action_items"):
+        assert kind in done.stdout
+    assert report["types"]["events"]["f1"] >= 0.6 and report["types"]["deadlines"]["f1"] >= 0.6
+    print({k: (v["precision"], v["recall"], v["f1"]) for k, v in report["types"].items()})
+
+
+def test_json_summary_and_missing_gold_file(corpus_store):
+    out, db, _ = corpus_store
+    done = subprocess.run([QUARRY, "eval", "extract", "--gold", str(out / "gold_facts.json"), "--json", "--db",
+                           str(db)], capture_output=True, text=True, timeout=300)
+    summary = json.loads(done.stdout)
+    assert set(summary["types"]) == {"events", "deadlines", "action_items"}
+    assert "missed" not in summary["types"]["events"]
+    missing = subprocess.run([QUARRY, "eval", "extract", "--gold", str(out / "nope.json"), "--db", str(db)],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and missing.stderr.startswith("error: ") and "nope.json" in missing.stderr
+
+
+def item(**changes) -> Item:
+    base = {"kind": "events", "sources": {"m1"}, "text": "Board dinner", "at": "2026-11-18T19:30:00-05:00"}
+    return Item.model_validate({**base, **changes})
+
+
+def test_match_rules():
+    """Same source, time within tolerance (a day for all-day), likeness of titles; one-to-one."""
+    report = score(
+        {"events": [item(), item(text="Pickleball clinic")]},
+        {"events": [
+            item(text="the board dinner at Gramercy", at="2026-11-18T20:15:00-05:00"),
+            item(),  # a duplicate cannot match twice
+            item(text="Pickleball clinic", sources={"m2"}),  # wrong message
+        ]},
+    )
+    events = report.types["events"]
+    assert (events.matched, events.precision, events.recall) == (1, 0.333, 0.5)
+    assert score({"events": [item()]}, {"events": [item(at="2026-11-18T21:00:00-05:00")]}).types["events"].matched == 0
+    all_day = item(all_day=True, at="2026-11-18T00:00:00-05:00")
+    assert score({"events": [all_day]}, {"events": [item(all_day=True, at="2026-11-18T05:00:00+00:00")]}
+                 ).types["events"].f1 == 1.0
+    assert score({"events": [item()]}, {"events": [item(text="Coffee with Greg")]}).types["events"].matched == 0
