@@ -1,8 +1,8 @@
 """Extraction throughput: messages/s for the rules extractor and for the LLM extractor per model,
 and the share of messages the prefilter keeps away from the model.
 
-Works on a copy of an ingested store (default: sample_corpus/ ingested with `--extractor none` into a
-temporary file), so nothing is changed. LLM figures come from a small sample (--llm-sample items,
+Works on a copy of an ingested store (default: the sample corpus, regenerated and ingested into a
+temporary file without extraction), so nothing is changed. LLM figures come from a small sample (--llm-sample items,
 model loading not timed). The machine's load average is printed: figures taken while another job
 runs are lower bounds (llama.cpp and DuckDB both slow down sharply when the 2 cores are shared).
 
@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from quarry.extract.extraction import extract_pending, load_pending, redo
+from quarry.extract.pipeline import ingest
 from quarry.extract.rules import has_cues
 from quarry.store.db import connect
 
@@ -27,14 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def ingested_store(db: Path | None, workdir: Path) -> Path:
-    """A private copy of `db`, or a fresh store with sample_corpus/ ingested and no facts extracted."""
+    """A private copy of `db`, or a fresh store with the sample corpus ingested and no facts extracted."""
     target = workdir / "bench.duckdb"
     if db:
         shutil.copy(db, target)
         return target
-    quarry = Path(sys.executable).parent / "quarry"
-    subprocess.run([str(quarry), "ingest", str(ROOT / "sample_corpus"), "--extractor", "none", "--db", str(target)],
-                   check=True, capture_output=True)
+    corpus = workdir / "corpus"
+    subprocess.run([sys.executable, str(ROOT / "sample_corpus" / "generate.py"), "--out", str(corpus)], check=True,
+                   capture_output=True)
+    ingest([corpus / "mail", corpus / "docs"], target, workers=1)
     return target
 
 

@@ -216,3 +216,14 @@ class MailKit:
 @pytest.fixture
 def mailkit():
     return MailKit
+
+
+# --- model access layer fixtures (tests/test_llm*.py, tests/test_serve.py) --------------------------------
+
+
+@pytest.fixture(scope="session")
+def smol():
+    """The smallest catalog model, loaded once (it must be pulled: `quarry models pull smollm2-135m`)."""
+    from quarry.llm.specs import open_model
+
+    return open_model("local:smollm2-135m")

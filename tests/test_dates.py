@@ -89,3 +89,15 @@ def test_phrases_found_in_running_text_keep_their_words():
 def test_text_without_dates_resolves_to_nothing():
     assert resolve("see you soon", ref("2026-10-21T10:00:00+02:00")) is None
     assert find_dates("We were 12 people, 30% said yes.", ref("2026-10-21T10:00:00+02:00")) == []
+
+
+def test_ranges_and_day_of_month_phrases():
+    berlin = ref("2026-09-09T14:30:00+02:00")
+    expo = resolve("4–6 November", berlin)
+    assert expo.all_day and expo.start == utc("2026-11-03T23:00")  # starts on its first day, CET
+    setup = resolve("Tuesday 3 November from 14:00 to 18:00", berlin)
+    assert (setup.start, setup.end) == (utc("2026-11-03T13:00"), utc("2026-11-03T17:00"))
+    nth = resolve("by Tuesday the 10th", ref("2026-11-05T09:00:00-05:00"))
+    assert nth.all_day and nth.start == utc("2026-11-10T05:00")
+    rolled = resolve("on the 3rd", ref("2026-11-20T09:00:00-05:00"))
+    assert rolled.start == utc("2026-12-03T05:00")  # the 3rd has passed this month: next month's

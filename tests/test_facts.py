@@ -122,3 +122,15 @@ def test_message_without_cues_yields_only_header_facts(fact_mailbox):
     fact_mailbox.add("m@x", "Thanks for the photos, they look great.", subject="Photos")
     summary = extract_pending(fact_mailbox.con, "rules")
     assert summary.facts == {"entities": 2, "topics": 1}
+
+
+def test_auto_uses_rules_without_a_usable_model(fact_mailbox, monkeypatch, tmp_path):
+    monkeypatch.setenv("QUARRY_HOME", str(tmp_path))
+    monkeypatch.delenv("QUARRY_EXTRACTOR_MODEL", raising=False)
+    fact_mailbox.add("m@x", "Retro is on Friday at 3pm.")
+    assert extract_pending(fact_mailbox.con, "auto").extractor == "rules"
+    monkeypatch.setenv("QUARRY_EXTRACTOR_MODEL", "local:no-such-model")
+    fact_mailbox.add("n@x", "Demo is on Monday at 10am.")
+    summary = extract_pending(fact_mailbox.con, "auto")
+    assert summary.extractor == "rules" and summary.items == 1
+    assert summary.errors[0].startswith("auto: local:no-such-model unavailable, used rules")

@@ -74,10 +74,10 @@ def test_long_bodies_are_split_and_the_prompt_carries_schema_and_reference(fact_
     assert len(parts) > 3 and all(len(p) <= 800 for p in parts)
     fact_mailbox.add("m@x", BODY, subject="Budget", sent="2026-10-23T10:00:00+02:00")
     src, = load_pending(fact_mailbox.con, "llm", "x")
-    user = build_messages(src, parts[1], 1, len(parts))[1]["content"]
+    system, user = (m["content"] for m in build_messages(src, parts[1], 1, len(parts)))
     assert "Reference date: Friday 2026-10-23 10:00 (UTC+0200)" in user
-    assert "Subject: Budget" in user and f"part 2 of {len(parts)}" in user
-    assert PROMPT_SCHEMA in user and '"title":{"maxLength":80' in PROMPT_SCHEMA
+    assert "Subject: Budget" in user and f"part 2 of {len(parts)}" in user and parts[1] in user
+    assert PROMPT_SCHEMA in system and '"title":{"maxLength":80' in PROMPT_SCHEMA
 
 
 class CountingModel:
@@ -123,3 +123,65 @@ def test_real_local_model_end_to_end_then_cache_hit(fact_mailbox, smollm):
     assert model.calls == calls, "re-extraction must not call the model"
     assert again.cache_hits == first.extracted and again.model_calls == 0
     assert fact_mailbox.con.execute("SELECT count(*) FROM events").fetchone()[0] == before
+
+
+class _Server:
+    """A tiny OpenAI-compatible chat server on 127.0.0.1 answering GOOD slowly, recording peak concurrency."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.active = self.peak = self.requests = 0
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                import time
+
+                self.rfile.read(int(self.headers["Content-Length"]))
+                with lock:
+                    outer.active += 1
+                    outer.requests += 1
+                    outer.peak = max(outer.peak, outer.active)
+                time.sleep(0.3)
+                with lock:
+                    outer.active -= 1
+                body = json.dumps({
+                    "id": "x", "object": "chat.completion", "created": 0, "model": "stub",
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": json.dumps(GOOD)}}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+                }).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_openai_compatible_server_gets_concurrent_requests(fact_mailbox, monkeypatch, tmp_path):
+    monkeypatch.setenv("QUARRY_HOME", str(tmp_path))  # no user config.toml: the default concurrency
+    server = _Server()
+    try:
+        for i in range(8):
+            fact_mailbox.add(f"m{i}@x", BODY, sent="2026-10-23T10:00:00+02:00", thread=f"t{i}")
+        summary = extract_pending(fact_mailbox.con, "llm", f"{server.url}#stub")
+    finally:
+        server.close()
+    assert (summary.extracted, summary.model_calls, server.requests) == (8, 8, 8)
+    assert server.peak == 4  # the configured default, llm_concurrency
+    assert fact_mailbox.con.execute("SELECT count(*) FROM events WHERE model = ?", [f"{server.url}#stub"]).fetchone()[0] == 8

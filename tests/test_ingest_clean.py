@@ -22,6 +22,9 @@ CASES = {
                       "The board dinner is on the 20th."),
     "sign_off_name_block": ("Pickle game moved to Sunday 11:00.\n\nCheers,\nDana\nClub captain",
                             "Pickle game moved to Sunday 11:00."),
+    "sign_off_with_title_block": ("On it.\n\nBest,\nMaya\n\nMaya Brennan\nHead of Operations, Lumenfield Labs\n"
+                                  "+1 718 555 0142\n\nSent from my iPhone", "On it."),
+    "text_after_thanks_is_kept": ("Thanks,\nsee you Saturday at 10.", "Thanks,\nsee you Saturday at 10."),
     "forwarded": ("FYI\n\n---------- Forwarded message ---------\nFrom: x\n\nOld news", "FYI"),
     "keeps_plain_text": ("Thanks for the slides.\n\nThe review is on Friday at 3pm.",
                          "Thanks for the slides.\n\nThe review is on Friday at 3pm."),

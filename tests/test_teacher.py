@@ -16,7 +16,7 @@ import pytest
 
 from quarry.agent.question_templates import synthesize, template_names
 from quarry.agent.scoring import match_calendar_add, question_hash, score_answer
-from quarry.agent.teacher import ORACLE, generate_traces, oracle_trace, rejection_reason
+from quarry.agent.teacher import ORACLE, generate_traces, keeps_facts, oracle_trace, rejection_reason
 from quarry.agent.tools.base import ToolContext, run_tool
 from quarry.store.db import connect
 from quarry.store.session import StoreSession
@@ -174,6 +174,7 @@ def test_oracle_traces_are_valid_chat_executed_and_verified(store, store_path, t
         openai_conversation_check(record["messages"], record["tools"])
         meta = record["metadata"]
         assert meta["teacher"] == ORACLE and meta["verified"] is True and meta["template"] in template_names()
+        assert meta["student_system_prompt"].startswith("You answer questions about the user's mailbox")
         tool_results = [m["content"] for m in record["messages"] if m["role"] == "tool"]
         assert tool_results and not any(r.startswith("error:") for r in tool_results)
         final = record["messages"][-1]
@@ -245,6 +246,17 @@ def test_calendar_add_needs_the_call_itself(store):
     assert rejection_reason(without_add, trace.final_answer, question.gold) == "calendar_not_added"
 
 
+@pytest.mark.parametrize(("original", "reworded", "ok"), [
+    ("When is the board dinner?", "What day is the board dinner on?", True),
+    ("When is the board dinner?", "When is dinner?", False),  # lost the fact it asks about
+    ("How many deadlines fall in November 2026?", "How many deadlines are due in November?", False),
+    ('Who owns the action item "book the venue"?', 'Who has to take care of "book the venue"?', True),
+    ('Who owns the action item "book the venue"?', "Who books places?", False),
+])
+def test_paraphrase_must_keep_the_facts(original, reworded, ok):
+    assert keeps_facts(original, reworded) is ok
+
+
 # --- dedupe and held-out ------------------------------------------------------------------------
 
 
@@ -291,6 +303,7 @@ def test_from_feedback_promotes_good_and_excludes_bad(store):
     assert (summary.feedback_kept, summary.feedback_excluded) == (1, 1)
     traces = {t.trace_id: t for t in list_traces(store.reader(), limit=None)}
     assert traces["good1"].verified is True and traces["good1"].metadata["template"] == "feedback"
+    assert traces["good1"].metadata["student_system_prompt"]
     assert traces["bad1"].verified is False
 
 

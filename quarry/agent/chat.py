@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from quarry.agent.display import render_answer, render_step, render_trace
-from quarry.agent.loop import AgentCancelled, AgentResult
+from quarry.agent.loop import AgentCancelled, AgentResult, Step
 from quarry.agent.session import AgentSession
 from quarry.errors import QuarryError
 from quarry.extract.facts import list_facts
@@ -84,12 +84,12 @@ class ChatShell:
         """One input line; returns False when the shell should end."""
         try:
             if line.startswith("/"):
-                name, _, rest = line.partition(" ")
+                name, *rest = line.split(maxsplit=1)  # "/sql" may be followed by a newline
                 command = self.commands.get(name.lower())
                 if command is None:
                     self.console.print(f"[red]unknown command {escape(name)}[/]: /help lists them")
                     return True
-                return command(rest.strip())
+                return command(rest[0].strip() if rest else "")
             self.answer(line)
         except QuarryError as exc:
             self.console.print(f"[red]error:[/] {escape(str(exc))}")
@@ -152,7 +152,7 @@ class ChatShell:
             return False
         return answer.strip().lower() in ("y", "yes")
 
-    def _show_step(self, step) -> None:
+    def _show_step(self, step: Step) -> None:
         self.console.print(render_step(step))
 
     # -- commands (each returns False to leave) --------------------------------------------------------

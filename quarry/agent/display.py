@@ -48,8 +48,8 @@ def render_answer(result: AgentResult) -> RenderableType:
     if result.unknown_citations:
         parts.append(Text(f"(cited ids not in the store, dropped: {', '.join(result.unknown_citations)})",
                           style="yellow"))
-    calls = len(result.steps)
-    footer = (f"{calls} tool call{'' if calls == 1 else 's'} · {result.usage.prompt_tokens}+{result.usage.completion_tokens} tokens"
+    calls, usage = len(result.steps), result.usage
+    footer = (f"{calls} tool call{'' if calls == 1 else 's'} · {usage.prompt_tokens}+{usage.completion_tokens} tokens"
               f" · {result.latency_s:.1f} s · {result.model}")
     if result.forced:
         footer += " · step limit reached"
@@ -63,7 +63,7 @@ def traces_table(traces: list[Trace]) -> Table:
     """`quarry traces list`: one row per run, newest first; the question takes what width is left."""
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column, width in (("id", 8), ("created", 11), ("model", 18), ("calls", 5), ("tokens", 6), ("s", 5),
-                          ("ok", 4), ("fb", 4)):
+                          ("verified", 8), ("feedback", 8)):
         table.add_column(column, no_wrap=True, min_width=min(width, 6), max_width=width, overflow="ellipsis")
     table.add_column("question", ratio=1, min_width=16, overflow="fold")
     for t in traces:

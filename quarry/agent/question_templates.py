@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -66,7 +66,7 @@ class Template:
     wordings: tuple[str, ...]
     candidates: str
     build: Callable[[dict[str, Any]], Instance | None]
-    writes: bool = field(default=False)
+    params: tuple[Any, ...] = ()  # bound to the candidates query's '?' placeholders
 
 
 # --- formatting helpers -------------------------------------------------------------------------
@@ -212,13 +212,15 @@ UNKNOWN_THINGS = (
 #: How the gold questions spell an answer the mailbox does not hold (answer "unknown", type text).
 UNKNOWN_ACCEPT = ("the mailbox does not say", "not mentioned")
 
+#: Unknown things the store never mentions: the whole phrase nowhere in the facts, its head noun
+#: ("picnic") in no event title and no message, so the lookups of the ideal trace really find nothing.
 _UNKNOWN_CANDIDATES = """
-SELECT t.thing FROM (SELECT unnest(?) AS thing) t
-WHERE NOT EXISTS (SELECT 1 FROM events WHERE title ILIKE '%' || t.thing || '%' OR location ILIKE '%' || t.thing || '%')
+SELECT t.thing, t.head FROM (SELECT thing, list_last(string_split(thing, ' ')) AS head FROM (SELECT unnest(?) AS thing)) t
+WHERE NOT EXISTS (SELECT 1 FROM events WHERE title ILIKE '%' || t.head || '%' OR location ILIKE '%' || t.thing || '%')
   AND NOT EXISTS (SELECT 1 FROM deadlines WHERE task ILIKE '%' || t.thing || '%')
   AND NOT EXISTS (SELECT 1 FROM action_items WHERE task ILIKE '%' || t.thing || '%')
   AND NOT EXISTS (SELECT 1 FROM calendar_events WHERE title ILIKE '%' || t.thing || '%')
-  AND NOT EXISTS (SELECT 1 FROM messages WHERE subject ILIKE '%' || t.thing || '%' OR body_text ILIKE '%' || t.thing || '%')
+  AND NOT EXISTS (SELECT 1 FROM messages WHERE subject ILIKE '%' || t.head || '%' OR body_text ILIKE '%' || t.head || '%')
 ORDER BY 1
 """
 
@@ -394,13 +396,14 @@ def _count_deadlines_month(row: dict[str, Any]) -> Instance:
 
 
 def _unknown(row: dict[str, Any]) -> Instance:
-    thing = row["thing"]
-    query = f"SELECT title, starts_at, location, message_id FROM events WHERE title ILIKE {sql_literal('%' + thing + '%')}"
+    """Look in the facts, then the full text, then decline: the order the teacher prompt teaches."""
+    thing, head = row["thing"], row["head"]
+    query = f"SELECT title, starts_at, location, message_id FROM events WHERE title ILIKE {sql_literal('%' + head + '%')}"
     return Instance(
         slots={"thing": thing},
         answer="unknown",
         accept=list(UNKNOWN_ACCEPT),
-        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        steps=[ToolStep(tool="sql", arguments={"query": query}), ToolStep(tool="search", arguments={"text": thing})],
         statement=f"The mailbox does not say: I found nothing about a {thing}.",
     )
 
@@ -440,10 +443,10 @@ TEMPLATES: tuple[Template, ...] = (
               "Am I free when {title} happens?"), _CALENDAR_OVERLAPS, _free_at_event),
     Template("calendar_add", "calendar_add",
              ("Add {title} to my calendar.", "Please put {title} on my calendar.", "Can you add {title} to my calendar?"),
-             _NOT_ON_CALENDAR, _calendar_add, writes=True),
+             _NOT_ON_CALENDAR, _calendar_add),
     Template("unknown", "text",
              ("When is the {thing}?", "Where is the {thing} taking place?", "Who is organizing the {thing}?"),
-             _UNKNOWN_CANDIDATES, _unknown),
+             _UNKNOWN_CANDIDATES, _unknown, params=(list(UNKNOWN_THINGS),)),
 )
 
 
@@ -452,8 +455,7 @@ def template_names() -> list[str]:
 
 
 def _candidate_rows(con: duckdb.DuckDBPyConnection, template: Template) -> list[dict[str, Any]]:
-    params = [list(UNKNOWN_THINGS)] if "?" in template.candidates else []
-    cursor = con.execute(template.candidates, params)
+    cursor = con.execute(template.candidates, list(template.params))
     columns = [d[0] for d in cursor.description]
     return [dict(zip(columns, values)) for values in cursor.fetchall()]
 

@@ -20,6 +20,7 @@ from quarry.agent.tools.base import Tool, ToolContext, ToolResult, run_tool
 from quarry.config import load_settings
 from quarry.errors import StoreError
 from quarry.llm.base import ChatModel
+from quarry.llm.specs import ADAPTER_SEP, open_model
 from quarry.store.session import StoreSession
 from quarry.store.traces import Feedback, Trace, get_trace, set_feedback
 
@@ -38,17 +39,14 @@ def default_model_spec() -> str:
 
 
 def default_profile(spec: str) -> Profile:
-    """The student prompt for the owned fine-tuned model (it learned the rules), else the teacher prompt."""
-    return "student" if spec == active_owned_spec() else "teacher"
+    """The student prompt for a fine-tuned model (an adapter spec or the active owned model: it learned
+    the rules), else the teacher prompt."""
+    return "student" if ADAPTER_SEP in spec or spec == active_owned_spec() else "teacher"
 
 
 def open_agent_model(spec: str) -> ChatModel:
     """A model from a spec; `replay:PATH` (a testing/debugging aid) is handled here, the rest by quarry.llm."""
-    if spec.startswith(SPEC_PREFIX):
-        return open_replay(spec)
-    from quarry.llm.specs import open_model
-
-    return open_model(spec)
+    return open_replay(spec) if spec.startswith(SPEC_PREFIX) else open_model(spec)
 
 
 def _deny(_: str) -> bool:

@@ -11,9 +11,9 @@ additions never reach the user's calendar; the traces are then stored in the rea
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -151,18 +151,33 @@ _PARAPHRASE_PROMPT = (
 )
 
 
+#: Question words a paraphrase may drop or swap; every other longer word carries a fact.
+_QUESTION_WORDS = frozenset("when where what which does will have been there this that with from about scheduled "
+                            "happen happens planned take place time date could would should please".split())
+
+
+def keeps_facts(original: str, text: str) -> bool:
+    """A paraphrase keeps the facts: same numbers, and every quoted phrase or else most content words."""
+    if sorted(numbers_in(text)) != sorted(numbers_in(original)):
+        return False
+    new = f" {normalize_text(text)} "
+    quoted = re.findall(r'"([^"]+)"', original)
+    if quoted:  # the quotes hold the fact; the rest is wording
+        return all(f" {normalize_text(q)} " in new for q in quoted)
+    content = [w for w in normalize_text(original).split() if len(w) >= 4 and w not in _QUESTION_WORDS]
+    return not content or sum(f" {w} " in new for w in content) >= 0.6 * len(content)
+
+
 def paraphrase(model: ChatModel, question: str, seed: int) -> str | None:
-    """A reworded question from the model, or None if it changed the facts or is not a question."""
+    """A reworded question from the model, or None if it changed the facts or is not a new wording."""
     reply = model.chat(
         [{"role": "system", "content": _PARAPHRASE_PROMPT}, {"role": "user", "content": question}],
         max_tokens=80, temperature=0.7, seed=seed,
     )
-    text = reply.text.strip().strip('"').splitlines()[0].strip() if reply.text.strip() else ""
+    text = reply.text.strip().splitlines()[0].strip().strip('"') if reply.text.strip() else ""
     if not 8 <= len(text) <= 300 or normalize_text(text) == normalize_text(question):
         return None
-    if sorted(numbers_in(text)) != sorted(numbers_in(question)):
-        return None
-    return text
+    return text if keeps_facts(question, text) else None
 
 
 # --- stores -------------------------------------------------------------------------------------
@@ -204,10 +219,11 @@ def stored_keys(store: StoreSession) -> set[str]:
     return {r[0] for r in rows}
 
 
-def promote_feedback(store: StoreSession) -> tuple[list[Trace], int]:
+def promote_feedback(store: StoreSession, heldout: set[str] = frozenset()) -> tuple[list[Trace], int]:
     """Chat traces marked good become verified training data (if their tool calls ran); bad ones never.
 
-    Returns the promoted traces and how many were excluded (bad feedback, or tool calls that failed).
+    Returns the promoted traces and how many were excluded (bad feedback, a failed last tool call, a
+    duplicate, or an evaluation question).
     """
     reader = store.reader()
     good = [t for t in list_traces(reader, limit=None, feedback="good") if not t.verified]
@@ -220,11 +236,13 @@ def promote_feedback(store: StoreSession) -> tuple[list[Trace], int]:
         for trace in good:
             key = question_hash(f"{trace.question} => {trace.final_answer}")
             outcomes = _tool_outcomes(trace.messages)
-            if key in seen or not outcomes or not outcomes[-1][2]:
+            if key in seen or not outcomes or not outcomes[-1][2] or question_hash(trace.question) in heldout:
                 excluded += 1
                 continue
             seen.add(key)
-            metadata = {**trace.metadata, "template": "feedback", "teacher": trace.model, "dedupe_key": key}
+            now = datetime.fromisoformat(trace.metadata["now"]) if trace.metadata.get("now") else trace.created_at
+            metadata = {**trace.metadata, "template": "feedback", "teacher": trace.model, "dedupe_key": key,
+                        "student_system_prompt": student_prompt(now)}
             con.execute("UPDATE traces SET verified = true, metadata = ? WHERE trace_id = ?",
                         [json.dumps(metadata, default=str), trace.trace_id])
             promoted.append(trace.model_copy(update={"verified": True, "metadata": metadata}))
@@ -242,11 +260,19 @@ def _deny(_: str) -> bool:
     return False
 
 
-def _labelled(trace: Trace, question: SynthQuestion, teacher: str, reason: str | None, original: str) -> Trace:
+def student_prompt(now: datetime) -> str:
+    """The short student system prompt for a trace's date: training swaps it in for the teacher prompt."""
+    from quarry.agent.tools.registry import schema_description
+
+    return system_prompt("student", schema_description(), now)
+
+
+def _labelled(trace: Trace, question: SynthQuestion, teacher: str, reason: str | None, original: str,
+              now: datetime) -> Trace:
     """The trace with its verdict and the metadata training and evaluation read."""
     gold = question.gold
     metadata = {
-        **trace.metadata,
+        **trace.metadata, "student_system_prompt": student_prompt(now),
         "source": "generate", "template": question.template, "teacher": teacher, "verified": reason is None,
         "reject_reason": reason, "question_id": gold.id, "question_hash": question_hash(gold.question),
         "dedupe_key": question.dedupe_key, "answer_type": gold.answer_type, "known_answer": gold.answer,
@@ -335,7 +361,7 @@ def _run_questions(gen: _Generator, questions: list[SynthQuestion], paraphraser:
                 trace = gen.answer(question, ctx)
                 reason = rejection_reason(trace.messages, trace.final_answer or "", question.gold,
                                           grounded=gen.model is None)
-                trace = _labelled(trace, question, gen.teacher, reason, original.gold.question)
+                trace = _labelled(trace, question, gen.teacher, reason, original.gold.question, ctx.now)
                 sink.add(trace)
                 gen.tally(trace, question.template, reason)
                 if reason is None:
@@ -370,12 +396,12 @@ def generate_traces(
     started = perf_counter()
     summary = GenerationSummary(teacher=teacher, requested=n, heldout_file=str(heldout) if heldout else None)
     kept: list[Trace] = []
+    hashes = heldout_hashes(heldout)
     if from_feedback:
-        promoted, summary.feedback_excluded = promote_feedback(store)
+        promoted, summary.feedback_excluded = promote_feedback(store, hashes)
         summary.feedback_kept = len(promoted)
         kept.extend(promoted)
     if n > 0:
-        hashes = heldout_hashes(heldout)
         synthesis = synthesize(store.reader(), n, seed, hashes, stored_keys(store))
         questions = synthesis.questions
         summary.heldout_dropped, summary.duplicates_skipped = synthesis.heldout_dropped, synthesis.duplicates

@@ -3,7 +3,7 @@
 Removes '>' quoted lines, an "On ... wrote:" attribution and everything after it, Outlook
 "-----Original Message-----" / "From: ... Sent: ..." header blocks and what follows, forwarded-message
 markers, the '-- ' signature delimiter and what follows, and a closing sign-off ("Thanks,", "Best,")
-followed by a short name block.
+followed by a short name block, and "Sent from my iPhone" footers.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ _SIGN_OFF = re.compile(
     r"mit freundlichen grüßen|gruß|lg|bg|-\s*\w+)\s*[,!.]?\s*$",
     re.IGNORECASE,
 )
-_MAX_NAME_BLOCK_LINES = 4
+_MOBILE_FOOTER = re.compile(r"^\s*(Sent from my \w+|Sent from (Mail|Outlook) for \w+|Get Outlook for \w+)\.?\s*$",
+                            re.IGNORECASE)
+_MAX_NAME_BLOCK_LINES = 6
 _MAX_NAME_LINE_CHARS = 60
 
 
@@ -46,17 +48,24 @@ def _cut_index(lines: list[str]) -> int:
     return len(lines)
 
 
+def _looks_like_name_line(line: str) -> bool:
+    """Name, title, phone or address lines; not sentences (lowercase start, final punctuation)."""
+    return len(line) <= _MAX_NAME_LINE_CHARS and not line[0].islower() and not line.endswith((".", "?", "!"))
+
+
 def _strip_sign_off(lines: list[str]) -> list[str]:
-    """Drop a final sign-off line and the short name block under it."""
+    """Drop a final sign-off line and the short name/title/phone block under it."""
+    lines = [line for line in lines if not _MOBILE_FOOTER.match(line)]
     while lines and not lines[-1].strip():
         lines.pop()
-    tail_start = max(0, len(lines) - _MAX_NAME_BLOCK_LINES - 1)
-    for i in range(len(lines) - 1, tail_start - 1, -1):
+    block = 0
+    for i in range(len(lines) - 1, -1, -1):
         if _SIGN_OFF.match(lines[i]):
-            block = [line for line in lines[i + 1:] if line.strip()]
-            if all(len(line.strip()) <= _MAX_NAME_LINE_CHARS for line in block):
-                return lines[:i]
-            break
+            return lines[:i]
+        if lines[i].strip():
+            block += 1
+            if block > _MAX_NAME_BLOCK_LINES or not _looks_like_name_line(lines[i].strip()):
+                break
     return lines
 
 

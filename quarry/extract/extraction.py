@@ -4,8 +4,8 @@
 current content hash (extraction_log), in send order, runs the extractor, drops facts whose evidence
 does not occur in the source, and writes the rest. Model results are cached by (content hash,
 extractor, model, prompt version) in extraction_cache, so re-extraction never asks a model twice.
-Events are merged per thread: a reply repeating an event adds nothing, and a message that moves or
-cancels an event updates it and appends to event_history. ICS documents are skipped: ingestion
+Events are merged per thread (extract.event_merge): a reply repeating an event adds nothing, and a
+message that moves or cancels an event updates it and appends to event_history. ICS documents are skipped: ingestion
 already stored their events as given (extractor 'ics').
 """
 
@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone
 from typing import Literal, Protocol
 
 import duckdb
@@ -24,16 +23,15 @@ from pydantic import BaseModel, Field
 from quarry.config import load_settings
 from quarry.errors import ModelError
 from quarry.extract.dates import reference_time
+from quarry.extract.event_merge import EventMerger
 from quarry.extract.batchwrite import insert_rows
 from quarry.extract.facts import (
-    FACT_TYPES, Event, Fact, Person, SourceText, evidence_occurs, insert_fact, insert_facts, similarity,
+    FACT_TYPES, Event, Fact, Person, SourceText, evidence_occurs, insert_facts,
 )
 from quarry.extract.rules import RulesExtractor, has_cues
 
 ExtractorName = Literal["rules", "llm", "auto"]
 Progress = Callable[[int, int], None]
-_SAME_TIME = timedelta(hours=1)
-_STANDALONE = 0.5
 _BATCH = 100
 
 
@@ -107,95 +105,6 @@ def load_pending(con: duckdb.DuckDBPyConnection, extractor: str, model: str, tz:
     return sources
 
 
-def _thread_events(con: duckdb.DuckDBPyConnection, event: Event) -> list[tuple]:
-    """Events already stored for this thread by the same extractor (or from ICS), oldest first."""
-    return con.execute(
-        "SELECT fact_id, title, starts_at, ends_at, status FROM events WHERE thread_id = ? "
-        "AND ((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics') ORDER BY starts_at NULLS LAST",
-        [event.thread_id, event.extractor, event.model or ""],
-    ).fetchall()
-
-
-def _target(rows: list[tuple], event: Event) -> tuple | None:
-    """The live stored event a move/cancel refers to: the best title match, if it is alike enough."""
-    live = [r for r in rows if r[4] != "cancelled"]
-    if not live:
-        return None
-    best = max(live, key=lambda r: similarity(r[1], event.title))
-    return best if similarity(best[1], event.title) >= 0.5 else None
-
-
-def _history(con, fact_id: str, event: Event, change: str, old, new) -> None:
-    con.execute(
-        "INSERT OR IGNORE INTO event_history (fact_id, message_id, change, old_starts_at, new_starts_at, evidence) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [fact_id, event.message_id or event.document_id, change, old, new, event.evidence],
-    )
-
-
-def _new_start(event: Event, old_start: datetime | None, zone: tzinfo) -> datetime | None:
-    """A move to a day without a time ("to Thursday, same time") keeps the old local time of day."""
-    if not event.all_day or event.starts_at is None or old_start is None:
-        return event.starts_at
-    day = event.starts_at.astimezone(zone).date()
-    clock = old_start.astimezone(zone).timetz().replace(tzinfo=None)
-    return datetime.combine(day, clock, tzinfo=zone).astimezone(timezone.utc)
-
-
-def _update(con, event: Event, target: tuple, zone: tzinfo) -> None:
-    """Apply a move or cancel to a stored event and record it in event_history."""
-    fact_id, _, old_start, old_end, _ = target
-    source = event.message_id or event.document_id
-    if event.status == "cancelled":
-        con.execute("UPDATE events SET status = 'cancelled', updated_by = ? WHERE fact_id = ?", [source, fact_id])
-        _history(con, fact_id, event, "cancelled", old_start, None)
-        return
-    start = _new_start(event, old_start, zone)
-    if start is None or start == old_start:
-        return
-    end = event.ends_at or (old_end + (start - old_start) if old_end and old_start else None)
-    all_day = event.all_day and start == event.starts_at
-    con.execute(
-        "UPDATE events SET starts_at = ?, ends_at = ?, all_day = ?, phrase = ?, status = 'moved', updated_by = ? "
-        "WHERE fact_id = ?", [start, end, all_day, event.phrase, source, fact_id],
-    )
-    _history(con, fact_id, event, "moved", old_start, start)
-
-
-def merge_event(con: duckdb.DuckDBPyConnection, event: Event, zone: tzinfo = timezone.utc) -> bool:
-    """Store an event with thread awareness; returns True if it became a new row.
-
-    A move/cancel updates the live event of the thread it names; with none to update it is stored as a
-    new event (a move as scheduled: "instead we'll hold a session on..."), unless its confidence is below
-    `_STANDALONE` (a cue that names no event). A repeat of a stored event adds nothing.
-    """
-    rows = _thread_events(con, event) if event.thread_id else []
-    if event.status != "scheduled":
-        target = _target(rows, event)
-        if target is not None:
-            _update(con, event, target, zone)
-            return False
-        if event.confidence < _STANDALONE:
-            return False
-        if event.status == "moved":
-            event = event.model_copy(update={"status": "scheduled"})
-    if any(_repeats(row, event) for row in rows):
-        return False
-    fact_id = insert_fact(con, event)
-    _history(con, fact_id, event, "created" if event.status == "scheduled" else event.status, None, event.starts_at)
-    return True
-
-
-def _repeats(row: tuple, event: Event) -> bool:
-    """A stored event is the same one when it starts within an hour, or has the same title and no time given."""
-    _, title, start, _, _ = row
-    if event.starts_at is None:
-        return similarity(title, event.title) >= 0.6
-    return start is not None and abs(start - event.starts_at) <= _SAME_TIME and (
-        similarity(title, event.title) >= 0.3 or abs(start - event.starts_at) < timedelta(minutes=1)
-    )
-
-
 def _checked(src: SourceText, facts: list[Fact], summary: ExtractionSummary) -> list[Fact]:
     """Drop facts whose evidence does not occur in the source text."""
     text = src.text()
@@ -220,12 +129,13 @@ _CACHE_COLUMNS = [("content_hash", "TEXT"), ("extractor", "TEXT"), ("model", "TE
 
 
 class FactWriter:
-    """One run's writes. Events go through the thread merge at once (it reads the events before them);
-    other facts, log rows and cache rows are buffered and written in one statement per table on `flush`."""
+    """One run's writes, buffered and written in one statement per table on `flush`; events go through
+    the thread merge (extract.event_merge)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, summary: ExtractionSummary):
         self.con = con
         self.summary = summary
+        self.events = EventMerger(con)
         self.facts: list[Fact] = []
         self.logs: list[list] = []
         self.cached: list[list] = []
@@ -234,7 +144,7 @@ class FactWriter:
         """Check evidence and write one item's facts; returns how many became (or will become) rows."""
         written = 0
         for fact in _checked(src, facts, self.summary):
-            if isinstance(fact, Event) and not merge_event(self.con, fact, src.reference.tzinfo or timezone.utc):
+            if isinstance(fact, Event) and not self.events.merge(fact, src.reference.tzinfo or timezone.utc):
                 self.summary.merged_events += 1
                 continue
             if not isinstance(fact, Event):
@@ -253,6 +163,7 @@ class FactWriter:
         self.cached.append([src.content_hash, ex.name, ex.model or "", ex.version, json.dumps(items)])
 
     def flush(self) -> None:
+        self.events.flush()
         insert_facts(self.con, self.facts)
         insert_rows(self.con, "extraction_log", _LOG_COLUMNS, self.logs, on_conflict="OR REPLACE")
         insert_rows(self.con, "extraction_cache", _CACHE_COLUMNS, self.cached, on_conflict="OR REPLACE")

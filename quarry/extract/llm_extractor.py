@@ -1,7 +1,7 @@
 """The LLM extractor: any chat model reads a message and returns a JSON fact list.
 
-The prompt carries the headers, the cleaned body (long bodies are split into parts, one request
-each), the reference date, and the JSON schema of the answer; local models are held to that schema
+The prompt carries the JSON schema of the answer, the reference date, the headers and the cleaned
+body (long bodies are split into parts, one request each); local models are held to that schema
 while decoding. The reply is validated with pydantic; an invalid reply gets one repair request with
 the error, after which the item is dropped (never the run). Dates come back as the message's own
 words ("next Thursday 7pm") and are resolved by extract.dates against the message's Date; a date
@@ -66,7 +66,7 @@ class LLMEntity(BaseModel):
 
 
 class LLMFacts(BaseModel):
-    """The answer a model must give for one message (part)."""
+    # No docstring: it would become the schema's description, and small models copy it into facts.
 
     events: list[LLMEvent] = Field(default_factory=list, max_length=6)
     deadlines: list[LLMDeadline] = Field(default_factory=list, max_length=6)
@@ -108,15 +108,17 @@ def split_body(body: str, limit: int = PART_CHARS) -> list[str]:
 
 
 def build_messages(src: SourceText, part: str, index: int, total: int) -> list[dict]:
-    """The chat for one part of one message: system rules, then headers, reference date, body and schema."""
+    """The chat for one part of one message: rules and schema, then reference date, headers and body."""
     ref = src.reference
     label = f" (part {index + 1} of {total})" if total > 1 else ""
     user = (
         f"Reference date: {ref.strftime('%A %Y-%m-%d %H:%M')} (UTC{ref.strftime('%z')}); resolve nothing yourself, "
-        f"copy date words exactly.\n\n{src.header_block()}\n\nBody{label}:\n{part}\n\n"
-        f"JSON schema of your answer:\n{PROMPT_SCHEMA}"
+        f"copy date words exactly.\n\n{src.header_block()}\n\nBody{label}:\n{part}"
     )
-    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    # The schema sits in the system message: an identical prefix for every message, which a local model
+    # keeps in its KV cache instead of reading it again.
+    system = f"{SYSTEM}\n\nJSON schema of your answer:\n{PROMPT_SCHEMA}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def _date(words: str | None, evidence: str, src: SourceText) -> ResolvedTime | None:

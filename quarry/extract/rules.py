@@ -21,11 +21,11 @@ _EVENT_WORDS = (
     r"meeting|meetup|meet|call|sync|standup|stand-up|lunch|dinner|breakfast|brunch|coffee|drinks|party|game|match|"
     r"review|interview|appointment|workshop|conference|webinar|demo|presentation|session|offsite|off-site|retro|"
     r"kickoff|kick-off|celebration|practice|rehearsal|recital|concert|class|training|1:1|one-on-one|catch-up|"
-    r"hangout|playdate|ceremony|wedding|birthday|bbq|barbecue|picnic|tournament|show|party|reception|gathering|"
+    r"hangout|playdate|ceremony|wedding|birthday|bbq|barbecue|picnic|tournament|show|reception|gathering|"
     r"check-in|huddle|walkthrough|briefing|town hall|all-hands|all hands|happy hour|potluck|night|visit|tour|"
     r"expo|fair|summit|festival|trip|flight|setup|set-up|launch|cleaning|checkup|check-up|tasting|screening|"
     r"clinic|social|cleanup|clean-up|maintenance|embargo|rematch|league|tryouts?|lesson|seminar|lecture|hearing|"
-    r"open house|premiere|graduation|recital|banquet|gala|fundraiser|retreat"
+    r"open house|premiere|graduation|banquet|gala|fundraiser|retreat"
 )
 EVENT_RE = re.compile(rf"\b(?:{_EVENT_WORDS})s?\b", re.IGNORECASE)
 CANCEL_RE = re.compile(
@@ -122,8 +122,8 @@ def _lead_title(sentence: str, when: ResolvedTime | None) -> str:
     "<title> is <date>", "<title> is cancelled"."""
     cancel = CANCEL_RE.search(sentence)
     head = sentence[: when.span[0]] if when else sentence[: cancel.start()] if cancel else sentence
-    head = _TRAIL.sub("", _LEAD.sub("", head.strip())).strip(" ,.;:!?-")
-    return head
+    head = re.sub(r"[#*_`]+", "", head)  # markdown emphasis and headings in notes
+    return _TRAIL.sub("", _LEAD.sub("", head.strip())).strip(" ,.;:!?-")
 
 
 def event_title(sentence: str, src: SourceText, when: ResolvedTime | None = None) -> str:

@@ -24,6 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from quarry.errors import ModelError
 from quarry.llm.base import ChatMessage, ToolCall, ToolSpec
+from quarry.llm.gguf_meta import read_metadata
 
 #: The explicit template for models whose GGUF has none (Gemma 3 base): Gemma's turn markers,
 #: the system prompt folded into the first user turn as Gemma's own instruct template does.
@@ -206,26 +207,17 @@ def _parse_call(body: str) -> ToolCall | None:
     return ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", name=data["name"], arguments=args)
 
 
-def _token_text(reader: Any, key: str) -> str:
+def _token_text(meta: dict[str, Any], key: str) -> str:
     """The text of a special token (bos/eos) named by id in GGUF metadata, or ''."""
-    id_field, tokens = reader.fields.get(key), reader.fields.get("tokenizer.ggml.tokens")
-    if id_field is None or tokens is None:
-        return ""
-    token_id = int(id_field.parts[-1][0])
-    return bytes(tokens.parts[tokens.data[token_id]]).decode("utf-8", errors="replace")
+    tokens, token_id = meta.get("tokenizer.ggml.tokens"), meta.get(key)
+    return tokens[token_id] if tokens is not None and token_id is not None else ""
 
 
 @lru_cache(maxsize=16)
 def _format_for(path: str, mtime_ns: int) -> ChatFormat:
-    from gguf import GGUFReader
-
-    try:
-        reader = GGUFReader(path)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: not a readable GGUF file: {exc}") from exc
-    field = reader.fields.get("tokenizer.chat_template")
-    template = bytes(field.parts[-1]).decode("utf-8") if field is not None else None
-    bos, eos = _token_text(reader, "tokenizer.ggml.bos_token_id"), _token_text(reader, "tokenizer.ggml.eos_token_id")
+    meta = read_metadata(path, arrays=frozenset({"tokenizer.ggml.tokens"}))
+    template = meta.get("tokenizer.chat_template")
+    bos, eos = _token_text(meta, "tokenizer.ggml.bos_token_id"), _token_text(meta, "tokenizer.ggml.eos_token_id")
     name = Path(path).name
     if template is None:
         return ChatFormat(GEMMA_TEMPLATE, fold=True, bos_token=bos, eos_token=eos, name=f"{name} (explicit)")

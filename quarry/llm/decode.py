@@ -8,7 +8,6 @@ the model's own pick is checked first and the full mask is computed only when th
 from __future__ import annotations
 
 import codecs
-import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
@@ -18,9 +17,11 @@ import numpy as np
 
 from quarry.errors import ModelError
 from quarry.llm.grammar import GrammarGuard
-from quarry.llm.llamacpp import llama_cpp
+from quarry.llm.llamacpp import llama_cpp, token_bytes
 
 _TOP_K = 40
+#: On a grammar rejection, this many best tokens are checked one by one before a full-vocabulary mask.
+_CANDIDATES = 512
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Generation:
     finish_reason: str
     first_token_s: float
     total_s: float
+    cached_tokens: int = 0
     full_masks: int = 0
 
 
@@ -50,19 +52,29 @@ def _pick(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> i
     return int(rng.choice(top, p=probs / probs.sum()))
 
 
-def token_bytes(vocab: Any, token: int) -> bytes:
-    """The bytes of one token, special tokens written out (so `<tool_call>` reaches the parser)."""
-    size = 64
-    while True:
-        buf = ctypes.create_string_buffer(size)
-        n = llama_cpp.llama_token_to_piece(vocab, token, buf, size, 0, True)
-        if n >= 0:
-            return buf.raw[:n]
-        size = -n
+def _constrained_pick(logits: np.ndarray, temperature: float, rng: np.random.Generator, guard: GrammarGuard) -> int:
+    """The pick the full grammar mask would give, found by checking the best candidates one by one.
+
+    Greedy: the first allowed token in logit order is exactly the masked argmax. Sampling: top-k
+    sampling over the allowed candidates. Only when no candidate is allowed is the vocabulary scanned.
+    """
+    count = _CANDIDATES if temperature <= 0 else _TOP_K
+    best = np.argpartition(logits, -count)[-count:]
+    best = best[np.argsort(-logits[best])]
+    allowed = [int(t) for t in best if np.isfinite(logits[t]) and guard.allows(int(t))]
+    if not allowed:
+        return _pick(guard.mask(logits), temperature, rng)
+    if temperature <= 0:
+        return allowed[0]
+    masked = np.full_like(logits, -np.inf)
+    masked[allowed] = logits[allowed]
+    return _pick(masked, temperature, rng)
 
 
-def _feed_prompt(llm: Any, tokens: list[int]) -> None:
-    """Evaluate the prompt, reusing the KV cache for the prefix shared with the previous call."""
+def _feed_prompt(llm: Any, tokens: list[int]) -> int:
+    """Evaluate the prompt, reusing the KV cache for the prefix shared with the previous call.
+
+    Returns how many prompt tokens came from the cache."""
     cached = llm.input_ids[: llm.n_tokens]
     shared = 0
     for a, b in zip(cached, tokens):
@@ -72,6 +84,7 @@ def _feed_prompt(llm: Any, tokens: list[int]) -> None:
     shared = min(shared, len(tokens) - 1)  # re-evaluate at least one token to get fresh logits
     llm.n_tokens = shared
     llm.eval(tokens[shared:])
+    return shared
 
 
 def generate(
@@ -96,14 +109,14 @@ def generate(
     guard = GrammarGuard(llm.model, grammar) if grammar else None
     start = perf_counter()
     pieces: list[str] = []
-    first_token_s, finish, produced = 0.0, "length", 0
+    first_token_s, finish, produced, cached = 0.0, "length", 0, 0
     try:
-        _feed_prompt(llm, prompt)
+        cached = _feed_prompt(llm, prompt)
         for step in range(max_tokens):
             logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
             token = _pick(logits, temperature, rng)
             if guard is not None and token >= 0 and not guard.allows(token):
-                token = _pick(guard.mask(logits), temperature, rng)
+                token = _constrained_pick(logits, temperature, rng, guard)
             if step == 0:
                 first_token_s = perf_counter() - start
             if token < 0 or llama_cpp.llama_vocab_is_eog(vocab, token):
@@ -123,4 +136,5 @@ def generate(
         masks = guard.full_masks if guard is not None else 0
         if guard is not None:
             guard.close()
-    return Generation("".join(pieces), produced, len(prompt), finish, first_token_s, perf_counter() - start, masks)
+    return Generation("".join(pieces), produced, len(prompt), finish, first_token_s, perf_counter() - start,
+                      cached, masks)

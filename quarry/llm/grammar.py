@@ -14,19 +14,38 @@ from __future__ import annotations
 
 import copy
 import ctypes
+from bisect import bisect_left
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from quarry.errors import ModelError
 from quarry.llm.base import ToolSpec
-from quarry.llm.llamacpp import llama_cpp
+from quarry.llm.llamacpp import llama_cpp, token_bytes
 
 #: llama-cpp-python's converter lets raw control characters into JSON strings, which JSON forbids.
 _LOOSE_CHAR = 'char ::= [^"\\\\] |'
 _STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
+#: Largest integer range turned into an enum (wider ranges are checked by pydantic after decoding).
+_MAX_INT_ENUM = 1000
 #: Free-text final answer: must not start with '<' or whitespace, so it can't be a broken tool call.
 _FREE_TEXT = 'answer ::= [^<\\x20\\t\\n] [^\\x00]*'
+
+
+def _bounded_ints(schema: Any) -> Any:
+    """Integers with a small [minimum, maximum] range become enums: the converter ignores bounds."""
+    if isinstance(schema, list):
+        return [_bounded_ints(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _bounded_ints(value) for key, value in schema.items()}
+    low = out.get("minimum", out.get("exclusiveMinimum", -1e18) + 1)
+    high = out.get("maximum", out.get("exclusiveMaximum", 1e18) - 1)
+    if out.get("type") == "integer" and high - low <= _MAX_INT_ENUM and "enum" not in out:
+        out["enum"] = list(range(int(low), int(high) + 1))
+    return out
 
 
 def _strict_object(schema: dict[str, Any]) -> dict[str, Any]:
@@ -78,9 +97,9 @@ def step_grammar(
     )
     try:
         if json_schema:
-            converter.visit(converter.resolve_refs(copy.deepcopy(json_schema), "answer"), "answer")
+            converter.visit(converter.resolve_refs(_bounded_ints(json_schema), "answer"), "answer")
         if tools:
-            call_schema = _tool_call_schema(_chosen_tools(tools, tool_choice))
+            call_schema = _bounded_ints(_tool_call_schema(_chosen_tools(tools, tool_choice)))
             converter.visit(converter.resolve_refs(call_schema, "tool"), "tool-call")
     except (KeyError, ValueError, TypeError, AssertionError, NotImplementedError) as exc:
         raise ModelError(f"cannot turn the schema into a grammar: {exc!r}") from exc
@@ -96,6 +115,71 @@ def step_grammar(
     return rules + f"root ::= {root}\n"
 
 
+class _OverBudget(Exception):
+    pass
+
+
+class VocabIndex:
+    """A model's token bytes in sorted order: tokens sharing a prefix form one contiguous run.
+
+    Grammar acceptance is prefix-closed (if a token's bytes cannot continue the grammar, no longer
+    token starting with those bytes can), so walking this order and skipping the run under every
+    rejected token finds all allowed tokens with a few hundred one-token checks when the grammar
+    forces a literal (JSON keys, enum values), instead of scanning the whole vocabulary.
+    End-of-generation tokens are checked apart: the grammar treats them specially.
+    """
+
+    def __init__(self, vocab: Any):
+        entries, self.eog = [], []
+        for token in range(llama_cpp.llama_vocab_n_tokens(vocab)):
+            if llama_cpp.llama_vocab_is_eog(vocab, token):
+                self.eog.append(token)
+            elif piece := token_bytes(vocab, token):
+                entries.append((piece, token))
+        entries.sort()
+        self.pieces = [piece for piece, _ in entries]
+        self.ids = [token for _, token in entries]
+
+    def allowed(self, allows: Callable[[int], bool], budget: int) -> list[int] | None:
+        """Every token `allows` accepts, or None when that would take more than `budget` checks."""
+        found = [token for token in self.eog if allows(token)]
+        checks = [len(self.eog)]
+
+        def check(token: int) -> bool:
+            checks[0] += 1
+            if checks[0] > budget:
+                raise _OverBudget
+            return allows(token)
+
+        def walk(prefix: bytes, lo: int, hi: int) -> None:
+            i, depth = lo, len(prefix) + 1
+            while i < hi:
+                sub = self.pieces[i][:depth]
+                end = hi if sub[-1] == 255 else bisect_left(self.pieces, sub[:-1] + bytes([sub[-1] + 1]), i, hi)
+                start, any_ok = i, False
+                while i < end and self.pieces[i] == sub:  # tokens whose bytes are exactly `sub`
+                    if check(self.ids[i]):
+                        found.append(self.ids[i])
+                        any_ok = True
+                    i += 1
+                if i > start and not any_ok:
+                    i = end  # nothing longer under a rejected prefix can be allowed
+                    continue
+                walk(sub, i, end)
+                i = end
+
+        try:
+            walk(b"", 0, len(self.pieces))
+        except _OverBudget:
+            return None
+        return found
+
+
+@lru_cache(maxsize=4)
+def _vocab_index(vocab_address: int) -> VocabIndex:
+    return VocabIndex(ctypes.c_void_p(vocab_address))
+
+
 class GrammarGuard:
     """One reply's grammar state over a model's vocabulary: check one token, mask all, accept."""
 
@@ -109,6 +193,7 @@ class GrammarGuard:
         self._one_array = llama_cpp.llama_token_data_array(self._one, 1, -1, False)
         self._all: np.ndarray | None = None
         self.full_masks = 0
+        self.searches = 0
 
     def allows(self, token: int) -> bool:
         """Whether the grammar accepts `token` next (one-token check, no vocabulary scan)."""
@@ -118,7 +203,21 @@ class GrammarGuard:
         return self._one[0].logit != -np.inf
 
     def mask(self, logits: np.ndarray) -> np.ndarray:
-        """Logits with every token the grammar forbids set to -inf (full vocabulary scan)."""
+        """Logits with every token the grammar forbids set to -inf.
+
+        A prefix-pruned search over the sorted vocabulary first; a full vocabulary scan in llama.cpp
+        when the search would cost more (one check costs ~40 tokens' worth of a full scan).
+        """
+        index = _vocab_index(ctypes.cast(self._vocab, ctypes.c_void_p).value)
+        allowed = index.allowed(self.allows, budget=self._n_vocab // 40)
+        if allowed is not None:
+            self.searches += 1
+            masked = np.full(logits.shape, -np.inf, dtype=np.float32)
+            masked[allowed] = logits[allowed]
+            return masked
+        return self._scan(logits)
+
+    def _scan(self, logits: np.ndarray) -> np.ndarray:
         if self._all is None:
             dtype = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
             self._all = np.zeros(self._n_vocab, dtype=dtype)

@@ -7,6 +7,7 @@ in the environment before the shared library loads, so every module imports llam
 
 from __future__ import annotations
 
+import ctypes
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -18,4 +19,16 @@ except ImportError as exc:  # pragma: no cover - depends on the optional extra
 
     raise ModelError("local models need llama-cpp-python: pip install 'quarry[local]'") from exc
 
-__all__ = ["llama_cpp"]
+
+def token_bytes(vocab: object, token: int) -> bytes:
+    """The bytes of one token, special tokens written out (so `<tool_call>` reaches the parser)."""
+    size = 64
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        n = llama_cpp.llama_token_to_piece(vocab, token, buf, size, 0, True)
+        if n >= 0:
+            return buf.raw[:n]
+        size = -n
+
+
+__all__ = ["llama_cpp", "token_bytes"]

@@ -23,6 +23,7 @@ from quarry.llm import accounting
 from quarry.llm.base import ChatMessage, Reply, ToolSpec, Usage
 from quarry.llm.chat_format import ChatFormat
 from quarry.llm.decode import generate
+from quarry.llm.gguf_meta import read_metadata
 from quarry.llm.grammar import step_grammar
 
 DEFAULT_N_CTX = 4096
@@ -57,6 +58,22 @@ def _load(path: str, adapter: str | None, n_ctx: int, threads: int) -> _Loaded:
     return _Loaded(llm, threading.Lock())
 
 
+#: GGUF metadata key under which the fine-tuning export records the chat template it trained with.
+ADAPTER_TEMPLATE_KEY = "quarry.chat_template_sha256"
+
+
+def check_adapter(adapter: Path, chat_format: ChatFormat) -> None:
+    """Refuse an adapter trained on a different rendering than the one we would serve it with."""
+    if not adapter.is_file():
+        raise ModelError(f"{adapter}: adapter file not found")
+    trained = read_metadata(adapter).get(ADAPTER_TEMPLATE_KEY)
+    if trained is not None and trained != chat_format.template_sha256:
+        raise ModelError(
+            f"{adapter}: trained with chat template {trained[:12]}, but {chat_format.name} renders with "
+            f"{chat_format.template_sha256[:12]}; retrain the adapter or serve it on its own base model"
+        )
+
+
 class LocalModel:
     """A ChatModel over llama.cpp; `model_id` is the spec string it was opened with."""
 
@@ -66,9 +83,9 @@ class LocalModel:
     ):
         self.path = Path(path)
         self.adapter = Path(adapter) if adapter else None
-        if self.adapter is not None and not self.adapter.is_file():
-            raise ModelError(f"{self.adapter}: adapter file not found")
         self.format = ChatFormat.for_gguf(self.path)
+        if self.adapter is not None:
+            check_adapter(self.adapter, self.format)
         self.model_id = model_id or f"local:{self.path}"
         self.n_ctx = n_ctx
         self.threads = threads

@@ -28,7 +28,10 @@ ProfileOption = Annotated[
                  "(default: student for the active owned model, else teacher).", show_default=False),
 ]
 
-traces_app = typer.Typer(help="Stored agent runs: list, show, export as training data.", no_args_is_help=True)
+traces_app = typer.Typer(
+    help="Stored agent runs: list, show, export as training data.\n\nExample: quarry traces list --limit 5",
+    no_args_is_help=True,
+)
 
 
 def _session(db: Path | None, model: str | None, profile: str | None, **kwargs):

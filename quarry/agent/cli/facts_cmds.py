@@ -17,8 +17,11 @@ from quarry.agent.cli.common import DbOption, JsonOption, console, print_json, r
 from quarry.errors import InputError
 from quarry.store.db import connect
 
-facts_app = typer.Typer(help="Facts extracted from mail and documents, with their sources.", no_args_is_help=True)
-eval_app = typer.Typer(help="Measure extraction and answering against gold files.", no_args_is_help=True)
+facts_app = typer.Typer(help="Facts extracted from mail and documents, with their sources.\n\n"
+                        "Example: quarry facts events --since 2026-10-01", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure extraction and answering against gold files.\n\n"
+                       "Example: quarry eval extract --gold sample_corpus/gold_facts.json --report extract.json",
+                       no_args_is_help=True)
 
 
 def _when(value: str | None, flag: str) -> datetime | None:

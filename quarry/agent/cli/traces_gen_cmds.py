@@ -20,7 +20,7 @@ def generate(
     teacher: Annotated[str | None, typer.Option("--teacher", help="Model spec of the teacher, or 'oracle' "
                                                 "(the known-correct trace from the template, no model). "
                                                 "Default: the configured teacher.")] = None,
-    n: Annotated[int | None, typer.Option("--n", help="How many questions to synthesize "
+    n: Annotated[int | None, typer.Option("--n", min=0, help="How many questions to synthesize "
                                           "(default 50; 0 with --from-feedback).")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for choosing questions and wordings.")] = 0,
     paraphrase: Annotated[bool, typer.Option("--paraphrase", help="Reword each question with the teacher "
@@ -28,7 +28,7 @@ def generate(
     from_feedback: Annotated[bool, typer.Option("--from-feedback", help="Promote chat traces marked /good to "
                                                 "training data; /bad ones are excluded.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the kept traces as training JSONL.")] = None,
-    max_steps: Annotated[int, typer.Option("--max-steps", help="Tool steps per question for a real teacher.")] = 6,
+    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Tool steps per question for a real teacher.")] = 6,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:

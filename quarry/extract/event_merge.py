@@ -1,0 +1,144 @@
+"""Facts across a thread: one event per real-world event, moved or cancelled by later messages.
+
+A reply that repeats an event adds nothing; a message that moves or cancels an event updates the
+live event of its thread that it names (by title likeness) and appends to event_history which
+message changed what. Within one extraction run the thread's events are kept in memory and new
+rows are written in batches, so merging costs no query per event once a thread is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+
+import duckdb
+
+from quarry.extract.batchwrite import insert_rows
+from quarry.extract.facts import Event, insert_facts, similarity
+
+SAME_TIME = timedelta(hours=1)
+#: A move/cancel cue below this confidence (it names no event) is dropped when it matches no stored event.
+STANDALONE = 0.5
+_HISTORY_COLUMNS = [("fact_id", "TEXT"), ("message_id", "TEXT"), ("change", "TEXT"),
+                    ("old_starts_at", "TIMESTAMPTZ"), ("new_starts_at", "TIMESTAMPTZ"), ("evidence", "TEXT")]
+
+
+@dataclass
+class Known:
+    """What merging needs of a stored (or about to be stored) event."""
+
+    fact_id: str
+    title: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    status: str
+
+
+def new_start(event: Event, old_start: datetime | None, zone: tzinfo) -> datetime | None:
+    """A move to a day without a time ("to Thursday, same time") keeps the old local time of day."""
+    if not event.all_day or event.starts_at is None or old_start is None:
+        return event.starts_at
+    day = event.starts_at.astimezone(zone).date()
+    clock = old_start.astimezone(zone).timetz().replace(tzinfo=None)
+    return datetime.combine(day, clock, tzinfo=zone).astimezone(timezone.utc)
+
+
+def repeats(known: Known, event: Event) -> bool:
+    """The same event: starts within an hour with a like title (or the same minute), or like titles and no time."""
+    if event.starts_at is None:
+        return similarity(known.title, event.title) >= 0.6
+    if known.starts_at is None:
+        return False
+    gap = abs(known.starts_at - event.starts_at)
+    return gap <= SAME_TIME and (similarity(known.title, event.title) >= 0.3 or gap < timedelta(minutes=1))
+
+
+def target(rows: list[Known], event: Event) -> Known | None:
+    """The live event a move/cancel refers to: the best title match, if it is alike enough."""
+    live = [r for r in rows if r.status != "cancelled"]
+    if not live:
+        return None
+    best = max(live, key=lambda r: similarity(r.title, event.title))
+    return best if similarity(best.title, event.title) >= 0.5 else None
+
+
+class EventMerger:
+    """Thread-aware event writes for one extraction run; call `flush` before committing."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+        self.threads: dict[tuple, list[Known]] = {}
+        self.new: dict[str, Event] = {}
+        self.history: list[list] = []
+
+    def _rows(self, event: Event) -> list[Known]:
+        """The thread's events from this extractor (and ICS), loaded once per run."""
+        if not event.thread_id:
+            return []
+        key = (event.thread_id, event.extractor, event.model or "")
+        if key not in self.threads:
+            self.threads[key] = [Known(*row) for row in self.con.execute(
+                "SELECT fact_id, title, starts_at, ends_at, status FROM events WHERE thread_id = ? AND "
+                "((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics') ORDER BY starts_at NULLS LAST",
+                list(key),
+            ).fetchall()]
+        return self.threads[key]
+
+    def _record(self, fact_id: str, event: Event, change: str, old, new) -> None:
+        self.history.append([fact_id, event.message_id or event.document_id, change, old, new, event.evidence])
+
+    def _set(self, known: Known, **values) -> None:
+        """Change a known event, pending (in memory) or stored (UPDATE)."""
+        if known.fact_id in self.new:
+            self.new[known.fact_id] = self.new[known.fact_id].model_copy(update=values)
+        else:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            self.con.execute(f"UPDATE events SET {assignments} WHERE fact_id = ?", [*values.values(), known.fact_id])
+        for name in ("starts_at", "ends_at", "status"):
+            if name in values:
+                setattr(known, name, values[name])
+
+    def _update(self, event: Event, known: Known, zone: tzinfo) -> None:
+        source = event.message_id or event.document_id
+        if event.status == "cancelled":
+            self._record(known.fact_id, event, "cancelled", known.starts_at, None)
+            self._set(known, status="cancelled", updated_by=source)
+            return
+        start = new_start(event, known.starts_at, zone)
+        if start is None or start == known.starts_at:
+            return
+        old = known.starts_at
+        end = event.ends_at or (known.ends_at + (start - old) if known.ends_at and old else None)
+        self._record(known.fact_id, event, "moved", old, start)
+        self._set(known, starts_at=start, ends_at=end, all_day=event.all_day and start == event.starts_at,
+                  phrase=event.phrase, status="moved", updated_by=source)
+
+    def merge(self, event: Event, zone: tzinfo = timezone.utc) -> bool:
+        """Store an event with thread awareness; returns True if it becomes a new row.
+
+        A move/cancel with no live event to update is stored as a new event (a move as scheduled:
+        "instead we'll hold a session on..."), unless its confidence is below STANDALONE.
+        """
+        rows = self._rows(event)
+        if event.status != "scheduled":
+            found = target(rows, event)
+            if found is not None:
+                self._update(event, found, zone)
+                return False
+            if event.confidence < STANDALONE:
+                return False
+            if event.status == "moved":
+                event = event.model_copy(update={"status": "scheduled"})
+        if any(repeats(row, event) for row in rows):
+            return False
+        event = event.with_id()
+        self.new[event.fact_id] = event
+        rows.append(Known(event.fact_id, event.title, event.starts_at, event.ends_at, event.status))
+        self._record(event.fact_id, event, "created" if event.status == "scheduled" else event.status, None,
+                     event.starts_at)
+        return True
+
+    def flush(self) -> None:
+        insert_facts(self.con, list(self.new.values()))
+        insert_rows(self.con, "event_history", _HISTORY_COLUMNS, self.history)
+        self.new, self.history = {}, []
