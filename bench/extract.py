@@ -2,9 +2,10 @@
 and the share of messages the prefilter keeps away from the model.
 
 Works on a copy of an ingested store (default: the sample corpus, regenerated and ingested into a
-temporary file without extraction), so nothing is changed. LLM figures come from a small sample (--llm-sample items,
-model loading not timed). The machine's load average is printed: figures taken while another job
-runs are lower bounds (llama.cpp and DuckDB both slow down sharply when the 2 cores are shared).
+temporary file without extraction), so nothing is changed. LLM figures come from the first items that
+hold --llm-sample messages with cues (model loading not timed). The machine's load average is printed:
+figures taken while another job runs are lower bounds (llama.cpp and DuckDB both slow down sharply
+when the 2 cores are shared).
 
 Usage: .venv/bin/python bench/extract.py [--db STORE] [--models local:smollm2-135m,local:qwen2.5-coder-0.5b]
 """
@@ -50,13 +51,13 @@ def bench_rules(con, rounds: int) -> tuple[int, float]:
     return items, best
 
 
-def bench_llm(con, spec: str, sample: int) -> dict:
+def bench_llm(con, spec: str, limit: int) -> dict:
     from quarry.llm.specs import open_model
 
     model = open_model(spec)
     redo(con, "llm", spec)
     con.execute("DELETE FROM extraction_cache WHERE model = ?", [spec])
-    summary = extract_pending(con, "llm", spec, chat_model=model, limit=sample)
+    summary = extract_pending(con, "llm", spec, chat_model=model, limit=limit)
     asked = summary.extracted + summary.dropped
     return {"items": summary.items, "asked": asked, "seconds": summary.seconds, "calls": summary.model_calls,
             "dropped": summary.dropped, "facts": sum(summary.facts.values())}
@@ -66,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="an ingested store to copy (default: ingest sample_corpus/)")
     parser.add_argument("--models", default="local:smollm2-135m", help="comma-separated model specs ('' for none)")
-    parser.add_argument("--llm-sample", type=int, default=8, help="items per model")
+    parser.add_argument("--llm-sample", type=int, default=6, help="messages sent to each model")
     parser.add_argument("--rounds", type=int, default=3, help="rules extraction repeats (best is kept)")
     args = parser.parse_args()
     load = os.getloadavg()[0]
@@ -77,10 +78,12 @@ def main() -> None:
         skipped = sum(not has_cues(s) for s in pending)
         print(f"messages: {len(pending)}; prefilter skips {skipped} ({skipped / max(1, len(pending)):.0%}) "
               "before any model call")
+        cued = [i for i, s in enumerate(load_pending(con, "llm", "prefilter")) if has_cues(s)]
+        limit = cued[min(args.llm_sample, len(cued)) - 1] + 1 if cued else 0  # first items holding N with cues
         items, seconds = bench_rules(con, args.rounds)
         print(f"rules: {items} items in {seconds:.3f} s = {items / seconds:,.0f} items/s (best of {args.rounds})")
         for spec in filter(None, (m.strip() for m in args.models.split(","))):
-            r = bench_llm(con, spec, args.llm_sample)
+            r = bench_llm(con, spec, limit)
             per_asked = r["asked"] / r["seconds"] if r["seconds"] else 0.0
             print(f"llm {spec}: {r['items']} items ({r['asked']} sent to the model, {r['calls']} calls, "
                   f"{r['dropped']} dropped, {r['facts']} facts) in {r['seconds']:.1f} s = "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -27,8 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 QUARRY = [sys.executable, "-c", "from quarry.agent.cli import main; main()"]
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MiB of the process tree, stdout) of one command; raises on failure."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
+    """(wall s, CPU s of the whole tree, peak RSS MiB of the tree, stdout) of one command; raises on failure."""
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = psutil.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -43,7 +50,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:3])} failed ({proc.returncode}): {err.strip()[-500:]}")
-    return seconds, peak / 2**20, out
+    return seconds, _children_cpu() - cpu_before, peak / 2**20, out
 
 
 def generate(n: int, fmt: str, out: Path) -> None:
@@ -52,9 +59,9 @@ def generate(n: int, fmt: str, out: Path) -> None:
 
 
 def bench_quarry(paths: list[Path], db: Path) -> dict:
-    seconds, rss, out = run_measured([*QUARRY, "ingest", *map(str, paths), "--db", str(db), "--json"])
+    seconds, cpu, rss, out = run_measured([*QUARRY, "ingest", *map(str, paths), "--db", str(db), "--json"])
     summary = json.loads(out)
-    return {"seconds": seconds, "rss_mib": rss, "messages": summary["messages_new"],
+    return {"seconds": seconds, "cpu": cpu, "rss_mib": rss, "messages": summary["messages_new"],
             "quarantined": summary["quarantined"]}
 
 
@@ -66,8 +73,8 @@ def bench_notmuch(maildir: Path, home: Path) -> dict | None:
                       "[user]\nname=Bench\nprimary_email=bench@example.org\n")
     (home / "notmuch-db").mkdir()
     env = os.environ | {"NOTMUCH_CONFIG": str(config), "HOME": str(home)}
-    seconds, rss, _ = run_measured(["notmuch", "new", "--quiet"], env)
-    return {"seconds": seconds, "rss_mib": rss}
+    seconds, cpu, rss, _ = run_measured(["notmuch", "new", "--quiet"], env)
+    return {"seconds": seconds, "cpu": cpu, "rss_mib": rss}
 
 
 def bench_mu(maildir: Path, home: Path) -> dict | None:
@@ -77,18 +84,23 @@ def bench_mu(maildir: Path, home: Path) -> dict | None:
     env = os.environ | {"HOME": str(home)}
     subprocess.run(["mu", "init", f"--maildir={maildir}", f"--muhome={muhome}"], env=env, check=True,
                    capture_output=True)
-    seconds, rss, _ = run_measured(["mu", "index", f"--muhome={muhome}", "--quiet"], env)
-    return {"seconds": seconds, "rss_mib": rss}
+    seconds, cpu, rss, _ = run_measured(["mu", "index", f"--muhome={muhome}", "--quiet"], env)
+    return {"seconds": seconds, "cpu": cpu, "rss_mib": rss}
 
 
-def report(name: str, n: int, result: dict | None, quarry_rate: float | None = None) -> None:
+def report(name: str, n: int, result: dict | None, quarry: dict | None = None) -> None:
+    """One line: wall-clock rate, rate per CPU-second (steadier on a shared machine), peak RSS, ratios."""
     if result is None:
         print(f"{name:<14} not installed (apt-get install notmuch maildir-utils)")
         return
-    rate = n / result["seconds"]
-    ratio = f"   quarry/{name.split()[0]} = {quarry_rate / rate:.2f}x" if quarry_rate else ""
-    print(f"{name:<14} {n:>7,} msgs  {result['seconds']:7.1f} s  {rate:7,.0f} msgs/s  "
-          f"peak RSS {result['rss_mib']:6.0f} MiB{ratio}")
+    rate, cpu_rate = n / result["seconds"], n / max(result["cpu"], 1e-9)
+    line = (f"{name:<14} {n:>7,} msgs  {result['seconds']:7.1f} s  {rate:7,.0f} msgs/s  "
+            f"{cpu_rate:7,.0f} msgs/CPU-s  peak RSS {result['rss_mib']:5.0f} MiB")
+    if quarry:
+        peer = name.split()[0]
+        line += (f"   quarry/{peer}: {quarry['seconds'] and result['seconds'] / quarry['seconds']:.2f}x wall, "
+                 f"{result['cpu'] / max(quarry['cpu'], 1e-9):.2f}x per CPU")
+    print(line)
 
 
 def machine_note() -> str:
@@ -110,12 +122,11 @@ def main() -> None:
         n = args.messages
         quarry = bench_quarry([maildir], work / "q.duckdb")
         assert quarry["messages"] + quarry["quarantined"] <= n
-        quarry_rate = n / quarry["seconds"]
         report("quarry ingest", n, quarry)
         for name, runner in (("notmuch new", bench_notmuch), ("mu index", bench_mu)):
             home = work / name.split()[0]
             home.mkdir()
-            report(name, n, runner(maildir, home), quarry_rate)
+            report(name, n, runner(maildir, home), quarry)
         if args.mbox_messages:
             mbox_dir = work / "mbox"
             generate(args.mbox_messages, "mbox", mbox_dir)

@@ -101,6 +101,8 @@ def test_parse_reply_reads_native_calls_and_keeps_text():
     assert content == "Let me look." and calls[0].name == "sql" and calls[0].arguments == {"query": "SELECT 1"}
     content, calls = fmt.parse_reply('<tool_call>{"name": "sql", "arguments": "{\\"query\\": \\"x\\"}"}')
     assert calls[0].arguments == {"query": "x"} and content == ""
+    content, calls = fmt.parse_reply('<tool_call>\n{"name": "sql", "arguments": {}}\n</tool_ca')
+    assert calls[0].name == "sql" and content == ""
     content, calls = fmt.parse_reply("<tool_call>{not json</tool_call>")
     assert calls == [] and "not json" in content
 

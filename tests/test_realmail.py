@@ -46,7 +46,7 @@ def test_every_file_is_stored_or_quarantined(realmail_store):
         assert str(path) in sources, f"{path}: neither stored nor quarantined"
         header_ids = message_ids(_message_id_header(path.read_bytes()))
         # Stored under its Message-ID (possibly shared with another fixture file) or its content hash.
-        if not (header_ids and header_ids[0] in stored_ids) and not _content_hash(path) in hashes:
+        if not (header_ids and header_ids[0] in stored_ids) and _content_hash(path) not in hashes:
             unaccounted.append(path.name)
     assert unaccounted == []
     assert summary.messages_new + summary.messages_skipped + summary.quarantined == len(files)

@@ -99,7 +99,7 @@ def test_streaming_text_and_tool_calls(server):
     assert text and chunks[-1].choices[0].finish_reason in ("stop", "length") and len(chunks) > 3
     calls = [c for c in client.chat.completions.create(
         model="smol", messages=[{"role": "user", "content": "Check my calendar for 2026-03-14."}], tools=TOOLS,
-        tool_choice={"type": "function", "function": {"name": "calendar_list"}}, max_tokens=40, stream=True)
+        tool_choice={"type": "function", "function": {"name": "calendar_list"}}, max_tokens=60, stream=True)
         if c.choices and c.choices[0].delta.tool_calls]
     assert calls[0].choices[0].delta.tool_calls[0].function.name == "calendar_list"
 

@@ -233,3 +233,12 @@ def score_answer(answer_text: str, gold: Any, tolerance: timedelta = DEFAULT_TOL
         start, title = calendar_target(gold.answer)
         return match_text(answer_text, [title]) and match_datetime(answer_text, start, tolerance)
     return match_text(answer_text, [str(gold.answer), *accept])
+
+
+def calendar_has_event(rows: list[tuple[str, datetime]], answer: Any, tolerance: timedelta = DEFAULT_TOLERANCE) -> bool:
+    """Some (title, starts_at) row of the calendar table is the expected addition: how evaluation
+    checks a calendar_add question by what really reached the calendar, not by the answer's words."""
+    return any(
+        match_calendar_add({"title": title, "start": starts_at.isoformat()}, answer, tolerance)
+        for title, starts_at in rows
+    )

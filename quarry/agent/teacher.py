@@ -343,6 +343,7 @@ class _Sink:
 
 def _run_questions(gen: _Generator, questions: list[SynthQuestion], paraphraser: ChatModel | None, seed: int,
                    heldout: set[str], progress: Progress | None) -> list[Trace]:
+    """Answer and verify each question on a scratch copy; store every trace, return the kept ones."""
     kept: list[Trace] = []
     seen = stored_keys(gen.store)
     sink = _Sink(gen.store)
@@ -352,22 +353,24 @@ def _run_questions(gen: _Generator, questions: list[SynthQuestion], paraphraser:
             for done, original in enumerate(questions, start=1):
                 question = _reworded(original, paraphraser, seed + done, heldout)
                 gen.summary.paraphrased += question is not original
+                outcome = "duplicate"
                 if question.dedupe_key in seen:
                     gen.summary.duplicates_skipped += 1
-                    progress and progress(done, len(questions), "duplicate")
-                    continue
-                # Only a question that asks for an addition may write (and only to the scratch calendar).
-                ctx.confirm = _allow if question.template == "calendar_add" else _deny
-                trace = gen.answer(question, ctx)
-                reason = rejection_reason(trace.messages, trace.final_answer or "", question.gold,
-                                          grounded=gen.model is None)
-                trace = _labelled(trace, question, gen.teacher, reason, original.gold.question, ctx.now)
-                sink.add(trace)
-                gen.tally(trace, question.template, reason)
-                if reason is None:
-                    seen.add(question.dedupe_key)
-                    kept.append(trace)
-                progress and progress(done, len(questions), reason or "kept")
+                else:
+                    # Only a question that asks for an addition may write (and only to the scratch calendar).
+                    ctx.confirm = _allow if question.template == "calendar_add" else _deny
+                    trace = gen.answer(question, ctx)
+                    reason = rejection_reason(trace.messages, trace.final_answer or "", question.gold,
+                                              grounded=gen.model is None)
+                    trace = _labelled(trace, question, gen.teacher, reason, original.gold.question, ctx.now)
+                    sink.add(trace)
+                    gen.tally(trace, question.template, reason)
+                    if reason is None:
+                        seen.add(question.dedupe_key)
+                        kept.append(trace)
+                    outcome = reason or "kept"
+                if progress:
+                    progress(done, len(questions), outcome)
         finally:
             sink.flush()
     return kept
@@ -394,7 +397,8 @@ def generate_traces(
     teacher when the teacher is the oracle). `from_feedback` also promotes chat traces marked good.
     """
     started = perf_counter()
-    summary = GenerationSummary(teacher=teacher, requested=n, heldout_file=str(heldout) if heldout else None)
+    checked = heldout is not None and heldout.exists()
+    summary = GenerationSummary(teacher=teacher, requested=n, heldout_file=str(heldout) if checked else None)
     kept: list[Trace] = []
     hashes = heldout_hashes(heldout)
     if from_feedback:

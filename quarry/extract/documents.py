@@ -12,10 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import icalendar
-import pypdf
-from pypdf.errors import PyPdfError
-
 from quarry.errors import ParseError
 from quarry.extract.mime import decode_bytes, html_to_text
 
@@ -53,6 +49,9 @@ def _md_title(text: str) -> str | None:
 
 
 def _pdf_text(path: Path) -> tuple[str | None, str]:
+    import pypdf  # imported on first use: costs ~0.3 s, and most runs read no PDF
+    from pypdf.errors import PyPdfError
+
     try:
         reader = pypdf.PdfReader(str(path))
         text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
@@ -92,6 +91,8 @@ def _raw_event_blocks(text: str) -> list[dict[str, str]]:
 
 
 def _ics_events(document_id: str, text: str) -> list[IcsEvent]:
+    import icalendar  # imported on first use, like pypdf
+
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except (ValueError, IndexError, KeyError) as exc:

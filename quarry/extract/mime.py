@@ -26,7 +26,8 @@ from quarry.errors import ParseError
 MAX_ATTACHMENT_TEXT_BYTES = 1 << 20
 _MAIL_HEADERS = ("from", "to", "subject", "date", "message-id", "cc", "received", "in-reply-to")
 _ADDRESS_ROLES = (("from", "from"), ("to", "to"), ("cc", "cc"), ("bcc", "bcc"), ("reply-to", "reply_to"))
-_SIMPLE_ADDRESS = re.compile(r"^\s*(?:([^<>@,]*?)\s*<([^<>\s,]+@[^<>\s,]+)>|([^<>\s,]+@[^<>\s,]+))\s*$")
+_SIMPLE_ADDRESS = re.compile(
+    r'^\s*(?:(?:"([^"\\]*)"|([^<>@,"]*?))\s*<([^<>\s,"]+@[^<>\s,"]+)>|([^<>\s,"]+@[^<>\s,"]+))\s*$')
 _DETECT_MIN_BYTES = 200
 _ELIDE_ABOVE_BYTES = 4 << 20
 _ELIDED_MARKER = b"quarry-elided-base64-length="
@@ -147,13 +148,14 @@ def message_ids(value: str | None) -> list[str]:
 
 def _parse_address_list(value: str) -> list[tuple[str, str]]:
     """(display name, address) pairs; a regex fast path for plain lists, the stdlib parser otherwise."""
-    if '"' not in value and "(" not in value and ";" not in value:
+    if "(" not in value and ";" not in value and "\\" not in value:
         pairs = []
         for item in value.split(","):
             match = _SIMPLE_ADDRESS.match(item)
             if match is None:
                 break
-            pairs.append((match.group(1) or "", match.group(2) or match.group(3)))
+            quoted, plain, bracketed, bare = match.groups()
+            pairs.append((quoted if quoted is not None else plain or "", bracketed or bare))
         else:
             return pairs
     return email.utils.getaddresses([value])
@@ -225,6 +227,7 @@ def _attachment(part: Message, ctype: str, filename: str | None) -> Attachment:
         size = len(part.get_payload(decode=True) or b"")
         if ctype == "text/html":
             text = html_to_text(text)
+        text = text.replace("\x00", "")
     return Attachment(filename, ctype, size, text)
 
 
@@ -284,7 +287,7 @@ def parse_mail(data: bytes, source_path: str, locator: str) -> ParsedMail:
     if reason:
         raise ParseError(reason)
     content_hash = hashlib.sha256(data).hexdigest()
-    ids = message_ids(str(msg.get("message-id", "")))
+    ids = message_ids(decode_header_value(msg.get("message-id")))
     message_id = ids[0] if ids else f"sha256-{content_hash}@quarry"
     date_raw = decode_header_value(msg.get("date")) or None
     sent_at, offset, date_warning = parse_date(date_raw)
@@ -296,12 +299,26 @@ def parse_mail(data: bytes, source_path: str, locator: str) -> ParsedMail:
         warnings.append(f"body not decodable: {type(exc).__name__}: {exc}")
     if msg.defects:
         warnings.append("MIME defects: " + ", ".join(sorted({type(d).__name__ for d in msg.defects})))
-    in_reply = message_ids(str(msg.get("in-reply-to", "")))
-    return ParsedMail(
+    in_reply = message_ids(decode_header_value(msg.get("in-reply-to")))
+    mail = ParsedMail(
         message_id=message_id, source_path=source_path, locator=locator,
         subject=decode_header_value(msg.get("subject")) or None, date_raw=date_raw,
         sent_at=sent_at, sent_offset_min=offset, in_reply_to=in_reply[0] if in_reply else None,
-        refs=message_ids(str(msg.get("references", ""))), addresses=_addresses(msg),
-        body_text=body, has_html=has_html, content_hash=content_hash, attachments=attachments,
+        refs=message_ids(decode_header_value(msg.get("references"))), addresses=_addresses(msg),
+        body_text=body.replace("\x00", ""), has_html=has_html, content_hash=content_hash, attachments=attachments,
         warnings=[f"{locator}: {w}" for w in warnings],
     )
+    _check_storable(mail)
+    return mail
+
+
+def _check_storable(mail: ParsedMail) -> None:
+    """One string DuckDB cannot store (a lone surrogate) would fail a whole batch: refuse the message instead."""
+    texts = [mail.message_id, mail.subject or "", mail.body_text, mail.date_raw or "", *mail.refs,
+             *(f"{a}{n}" for _, a, n in mail.addresses), *(a.text or "" for a in mail.attachments),
+             *(a.filename or "" for a in mail.attachments)]
+    try:
+        for text in texts:
+            text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ParseError(f"undecodable characters in the message: {exc.reason}") from exc

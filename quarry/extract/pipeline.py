@@ -14,6 +14,8 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.pool import Pool
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -120,26 +122,41 @@ def _mbox_resume_offset(path: Path, stored: tuple[int, str] | None) -> int | Non
     return None if size == stored[0] else stored[0]
 
 
-def _results(units: list[Unit], workers: int) -> Iterator[tuple[Unit, UnitResult]]:
-    """Run units in order, in a process pool when the work is big enough; bounded backlog."""
+def _needs_pool(units: list[Unit], workers: int) -> bool:
     work_files = sum(len(u.files) for u in units if isinstance(u, MailFilesUnit))
     work_bytes = sum(u.end - u.start for u in units if isinstance(u, MboxUnit))
-    if workers <= 1 or (work_files < _INLINE_FILES and work_bytes < _INLINE_MBOX_BYTES):
+    return workers > 1 and (work_files >= _INLINE_FILES or work_bytes >= _INLINE_MBOX_BYTES)
+
+
+@contextmanager
+def _worker_pool(units: list[Unit], workers: int) -> Iterator[Pool | None]:
+    """A forked pool, or None when the work is too small to pay for one.
+
+    Fork (not spawn): no re-import of the caller's __main__ and fast start. It must happen before
+    the writer connection opens, so no DuckDB state of ours is copied into the workers.
+    """
+    if not _needs_pool(units, workers):
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield pool
+
+
+def _results(units: list[Unit], pool: Pool | None, window: int) -> Iterator[tuple[Unit, UnitResult]]:
+    """Run units in input order; at most `window` results wait for the writer (bounded memory)."""
+    if pool is None:
         for unit in units:
             yield unit, run_unit(unit)
         return
-    # spawn: the parent holds a DuckDB connection, whose threads must not be forked.
-    with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        pending: deque = deque()
-        queue = iter(units)
-        for unit in queue:
-            pending.append((unit, pool.apply_async(run_unit, (unit,))))
-            if len(pending) >= workers * 3:
-                done_unit, handle = pending.popleft()
-                yield done_unit, handle.get()
-        while pending:
+    pending: deque = deque()
+    for unit in units:
+        pending.append((unit, pool.apply_async(run_unit, (unit,))))
+        if len(pending) >= window:
             done_unit, handle = pending.popleft()
             yield done_unit, handle.get()
+    while pending:
+        done_unit, handle = pending.popleft()
+        yield done_unit, handle.get()
 
 
 def _record_mbox_progress(writer: IngestWriter, plan: _Plan, unit: MboxUnit, result: UnitResult) -> None:
@@ -153,6 +170,22 @@ def _record_mbox_progress(writer: IngestWriter, plan: _Plan, unit: MboxUnit, res
         writer.add_source(FileSource(unit.path, "mbox", end, _prefix_hash(path, end)))
 
 
+def _write_all(writer: IngestWriter, plan: _Plan, results: Iterator[tuple[Unit, UnitResult]],
+               progress: Progress | None) -> None:
+    """Feed every unit's records to the writer in order, then flush the last batch."""
+    seen = 0
+    for done, (unit, result) in enumerate(results, start=1):
+        owner = unit.path if isinstance(unit, MboxUnit) else None
+        for source, record in result.records:
+            writer.add(source, record, owner_source=owner)
+        if isinstance(unit, MboxUnit):
+            _record_mbox_progress(writer, plan, unit, result)
+        seen += len(result.records)
+        if progress:
+            progress(done, len(plan.units), seen)
+    writer.flush()
+
+
 def ingest(paths: list[str | Path], db_path: str | Path, *, workers: int | None = None, batch_size: int = 500,
            progress: Progress | None = None) -> IngestSummary:
     """Ingest mail and documents under `paths` into the store at `db_path`."""
@@ -161,23 +194,20 @@ def ingest(paths: list[str | Path], db_path: str | Path, *, workers: int | None 
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     con = connect(db_path)
     try:
-        known = {row[0]: (row[1], row[2]) for row in con.execute("SELECT path, size_bytes, content_hash FROM sources").fetchall()}
-        plan = _plan(inputs, known)
-        writer = IngestWriter(con, batch_size)
-        seen = 0
-        for done, (unit, result) in enumerate(_results(plan.units, workers), start=1):
-            owner = unit.path if isinstance(unit, MboxUnit) else None
-            for source, record in result.records:
-                writer.add(source, record, owner_source=owner)
-            if isinstance(unit, MboxUnit):
-                _record_mbox_progress(writer, plan, unit, result)
-            seen += len(result.records)
-            if progress:
-                progress(done, len(plan.units), seen)
-        writer.flush()
-        totals = con.execute("SELECT (SELECT count(DISTINCT thread_id) FROM messages), (SELECT count(*) FROM people)").fetchone()
+        known = {row[0]: (row[1], row[2])
+                 for row in con.execute("SELECT path, size_bytes, content_hash FROM sources").fetchall()}
     finally:
         con.close()
+    plan = _plan(inputs, known)
+    with _worker_pool(plan.units, workers) as pool:
+        con = connect(db_path)
+        try:
+            writer = IngestWriter(con, batch_size)
+            _write_all(writer, plan, _results(plan.units, pool, workers * 3), progress)
+            totals = con.execute("SELECT (SELECT count(DISTINCT thread_id) FROM messages), "
+                                 "(SELECT count(*) FROM people)").fetchone()
+        finally:
+            con.close()
     counts = writer.counts
     return IngestSummary(
         sources_read=plan.files_read(),

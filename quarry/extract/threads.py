@@ -37,6 +37,7 @@ class ThreadIndex:
         self.by_id: dict[str, str] = {}
         self.by_subject: dict[str, str] = {}
         self.members: dict[str, set[str]] = {}
+        self.merged_into: dict[str, str] = {}  # old thread id -> surviving one (by_subject is not rewritten)
         self.merges: list[tuple[str, str]] = []  # (old thread id, new thread id), for the writer
 
     @classmethod
@@ -62,10 +63,14 @@ class ThreadIndex:
             for key in self.members.pop(old, set()):
                 self.by_id[key] = keep
                 self.members[keep].add(key)
-            for norm, tid in list(self.by_subject.items()):
-                if tid == old:
-                    self.by_subject[norm] = keep
+            self.merged_into[old] = keep
             self.merges.append((old, keep))
+
+    def _subject_thread(self, norm: str) -> str | None:
+        thread_id = self.by_subject.get(norm)
+        while thread_id in self.merged_into:
+            thread_id = self.merged_into[thread_id]
+        return thread_id
 
     def assign(self, message_id: str, in_reply_to: str | None, refs: list[str], subject: str | None) -> str:
         """The thread of a new message; records it so later messages can join."""
@@ -78,8 +83,8 @@ class ThreadIndex:
             self._merge(thread_id, found - {thread_id})
         elif links:
             thread_id = refs[0] if refs else links[0]
-        elif norm and norm in self.by_subject and (is_reply or self.by_subject[norm].startswith(SUBJECT_THREAD_PREFIX)):
-            thread_id = self.by_subject[norm]
+        elif (by_subject := self._subject_thread(norm)) and (is_reply or by_subject.startswith(SUBJECT_THREAD_PREFIX)):
+            thread_id = by_subject
         elif is_reply and norm:
             thread_id = SUBJECT_THREAD_PREFIX + norm
         else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from datetime import datetime
 from functools import lru_cache
@@ -51,7 +50,6 @@ TOOLS_POSTAMBLE = (
     "</tool_call>"
 )
 TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"
-_TOOL_CALL_RE = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|\Z)", re.S)
 
 
 def _tojson(value: Any, indent: int | None = None, ensure_ascii: bool = False) -> str:
@@ -173,25 +171,33 @@ class ChatFormat:
     def parse_reply(self, text: str) -> tuple[str, list[ToolCall]]:
         """Split generated text into plain content and native `<tool_call>{...}</tool_call>` calls.
 
-        A call whose JSON does not parse stays in the content, so the caller sees what the model wrote.
+        A call cut short after its JSON (a missing or partial closing tag) still counts; a call whose
+        JSON does not parse stays in the content, so the caller sees what the model wrote.
         """
         calls: list[ToolCall] = []
         kept: list[str] = []
-        last = 0
-        for match in _TOOL_CALL_RE.finditer(text):
-            call = _parse_call(match.group(1))
-            if call is None:
-                continue
-            kept.append(text[last:match.start()])
-            last = match.end()
+        pos = 0
+        while (start := text.find(TOOL_CALL_OPEN, pos)) >= 0:
+            parsed = _parse_call(text, start + len(TOOL_CALL_OPEN))
+            if parsed is None:
+                break
+            call, end = parsed
+            kept.append(text[pos:start])
             calls.append(call)
-        kept.append(text[last:])
+            pos = end
+        kept.append(text[pos:])
         return "".join(kept).strip(), calls
 
 
-def _parse_call(body: str) -> ToolCall | None:
+_DECODER = json.JSONDecoder()
+
+
+def _parse_call(text: str, pos: int) -> tuple[ToolCall, int] | None:
+    """The call whose JSON starts at `pos` and where it ends (past any closing tag), or None."""
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
     try:
-        data = json.loads(body)
+        data, pos = _DECODER.raw_decode(text, pos)
     except json.JSONDecodeError:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
@@ -204,7 +210,13 @@ def _parse_call(body: str) -> ToolCall | None:
             return None
     if not isinstance(args, dict):
         return None
-    return ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", name=data["name"], arguments=args)
+    rest = text[pos:].lstrip()
+    end = len(text) - len(rest)
+    if rest.startswith(TOOL_CALL_CLOSE):
+        end += len(TOOL_CALL_CLOSE)
+    elif TOOL_CALL_CLOSE.startswith(rest):  # generation stopped inside the closing tag
+        end = len(text)
+    return ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", name=data["name"], arguments=args), end
 
 
 def _token_text(meta: dict[str, Any], key: str) -> str:

@@ -21,7 +21,7 @@ from quarry.llm.llamacpp import llama_cpp, token_bytes
 
 _TOP_K = 40
 #: On a grammar rejection, this many best tokens are checked one by one before a full-vocabulary mask.
-_CANDIDATES = 512
+_CANDIDATES = 64
 
 
 @dataclass
@@ -60,12 +60,13 @@ def _constrained_pick(logits: np.ndarray, temperature: float, rng: np.random.Gen
     """
     count = _CANDIDATES if temperature <= 0 else _TOP_K
     best = np.argpartition(logits, -count)[-count:]
-    best = best[np.argsort(-logits[best])]
-    allowed = [int(t) for t in best if np.isfinite(logits[t]) and guard.allows(int(t))]
+    best = [int(t) for t in best[np.argsort(-logits[best])] if np.isfinite(logits[t])]
+    if temperature <= 0:
+        allowed = next((t for t in best if guard.allows(t)), None)
+        return allowed if allowed is not None else _pick(guard.mask(logits), temperature, rng)
+    allowed = [t for t in best if guard.allows(t)]
     if not allowed:
         return _pick(guard.mask(logits), temperature, rng)
-    if temperature <= 0:
-        return allowed[0]
     masked = np.full_like(logits, -np.inf)
     masked[allowed] = logits[allowed]
     return _pick(masked, temperature, rng)

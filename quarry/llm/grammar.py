@@ -131,10 +131,14 @@ class VocabIndex:
 
     def __init__(self, vocab: Any):
         entries, self.eog = [], []
+        buf = ctypes.create_string_buffer(256)  # one buffer for every token: this loop runs 50k-260k times
         for token in range(llama_cpp.llama_vocab_n_tokens(vocab)):
             if llama_cpp.llama_vocab_is_eog(vocab, token):
                 self.eog.append(token)
-            elif piece := token_bytes(vocab, token):
+                continue
+            n = llama_cpp.llama_token_to_piece(vocab, token, buf, 256, 0, True)
+            piece = buf.raw[:n] if 0 <= n <= 256 else token_bytes(vocab, token)
+            if piece:
                 entries.append((piece, token))
         entries.sort()
         self.pieces = [piece for piece, _ in entries]

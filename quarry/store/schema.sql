@@ -79,6 +79,14 @@ CREATE TABLE IF NOT EXISTS chunks (
     text        TEXT NOT NULL
 );
 
+-- Embeddings of chunks for the classic-RAG baseline (quarry.agent.rag_baseline), one row per chunk and model.
+CREATE TABLE IF NOT EXISTS chunk_embeddings (
+    chunk_id    TEXT NOT NULL,              -- chunks.chunk_id
+    model       TEXT NOT NULL,              -- embedding model name
+    embedding   FLOAT[384] NOT NULL,
+    PRIMARY KEY (chunk_id, model)
+);
+
 CREATE TABLE IF NOT EXISTS quarantine (
     quarantine_id TEXT PRIMARY KEY,         -- sha256 of source path + locator
     source_path   TEXT NOT NULL,

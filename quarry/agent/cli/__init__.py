@@ -36,6 +36,9 @@ def _register_commands() -> None:
     from quarry.agent.cli import facts_cmds
 
     facts_cmds.register(app)
+    from quarry.agent.cli import eval_cmds
+
+    eval_cmds.register(app)
     from quarry.agent.cli import data_cmds
 
     data_cmds.register(app)

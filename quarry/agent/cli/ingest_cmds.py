@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from quarry.agent.cli.common import DbOption, JsonOption, console, err_console, print_json, resolve_db
-from quarry.extract.pipeline import IngestSummary, ingest
-from quarry.extract.stats import store_counts
+
+if TYPE_CHECKING:
+    from quarry.extract.pipeline import IngestSummary
 
 _SHOWN_WARNINGS = 5
 
@@ -48,6 +49,8 @@ def ingest_command(
 
     Example: quarry ingest ~/Mail/inbox.mbox ~/Maildir ~/notes --db quarry.duckdb
     """
+    from quarry.extract.pipeline import ingest  # imported here: every other command starts faster
+
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=err_console, transient=True, disable=json_out)
     task = bar.add_task("ingesting", total=None)
@@ -78,6 +81,8 @@ def stats_command(json_out: JsonOption = False, db: DbOption = None) -> None:
 
     Example: quarry stats --json
     """
+    from quarry.extract.stats import store_counts
+
     counts = store_counts(resolve_db(db))
     if json_out:
         print_json(counts)

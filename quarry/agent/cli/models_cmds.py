@@ -49,9 +49,9 @@ def list_cmd(json_out: JsonOption = False) -> None:
         print_json([row.model_dump() for row in rows])
         return
     table = Table()
-    table.add_column("name", no_wrap=True)
-    for header in ("present", "size", "quant", "template", "kind", "active adapter"):
-        table.add_column(header)
+    for header in ("name", "pulled", "size", "quant", "template", "kind"):
+        table.add_column(header, no_wrap=True)
+    table.add_column("active adapter")
     for row in rows:
         table.add_row(row.name, "yes" if row.present else "no", f"{row.size / 1e6:.0f} MB", row.quant,
                       row.chat_template, row.kind, row.active_adapter or "-")

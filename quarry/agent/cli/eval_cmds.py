@@ -1,0 +1,178 @@
+"""`quarry eval agent`, `quarry eval rag-vs-structured` and `quarry cost`: measured side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.table import Table
+
+from quarry.agent.cli.common import DbOption, JsonOption, console, err_console, print_json, resolve_db
+
+QuestionsOption = Annotated[Path, typer.Option("--questions", "-q", help="Question file (JSONL, DESIGN.md format).")]
+LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N held-out questions.")]
+OutOption = Annotated[Path | None, typer.Option("--out", help="Output directory (default: $QUARRY_HOME/eval/<time>).",
+                                                show_default=False)]
+ProfileOption = Annotated[Literal["teacher", "student"] | None, typer.Option(
+    "--profile", help="System prompt for every model (default: student for adapters, else teacher).",
+    show_default=False)]
+StepsOption = Annotated[int, typer.Option("--max-steps", min=1, help="Tool steps before an answer is forced.")]
+
+_FIELDS = (("n", "n", "{:.0f}"), ("accuracy", "accuracy", "{:.1%}"), ("tool_call_valid_rate", "valid calls", "{:.1%}"),
+           ("sql_success_rate", "SQL ok", "{:.1%}"), ("steps_mean", "steps", "{:.2f}"),
+           ("prompt_tokens_mean", "prompt tok/q", "{:,.0f}"), ("completion_tokens_mean", "compl. tok/q", "{:,.0f}"),
+           ("latency_p50_s", "p50 s", "{:.2f}"), ("latency_p95_s", "p95 s", "{:.2f}"),
+           ("cost_per_question_usd", "USD/q", "{:.6f}"))
+
+
+def _fmt(value, pattern: str) -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def _progress(json_out: bool):
+    if json_out:
+        return None
+    return lambda o: err_console.print(
+        f"[dim]{o.model} {o.mode} {o.id}: {'[green]correct' if o.correct else '[red]wrong'}[/] "
+        f"({o.latency_s:.1f}s, {o.prompt_tokens} prompt tok){' ' + o.error if o.error else ''}")
+
+
+def _summary_table(title: str, rows: dict[str, object]) -> Table:
+    table = Table(title=title)
+    table.add_column("model")
+    for _, header, _ in _FIELDS:
+        table.add_column(header, justify="right")
+    for name, summary in rows.items():
+        table.add_row(name, *(_fmt(getattr(summary, f), p) for f, _, p in _FIELDS))
+    return table
+
+
+def _split_line(split) -> str:
+    excluded = len(split.excluded_in_training)
+    return (f"split: {split.evaluated} held-out questions evaluated of {split.questions_in_file} in "
+            f"{split.question_file}; {excluded} excluded as seen in {split.training_traces_checked} training traces")
+
+
+def eval_agent(
+    model: Annotated[list[str], typer.Option("--model", "-m", help="Model spec; repeat to compare models.")],
+    questions: QuestionsOption,
+    limit: LimitOption = None,
+    out: OutOption = None,
+    profile: ProfileOption = None,
+    max_steps: StepsOption = 6,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Run each model over the questions through the agent loop and score the answers.
+
+    Runs on a throwaway copy of the store (the calendar is never changed); questions already used in
+    training traces are excluded. Writes per-question JSONL, report.json and models.png.
+
+    Example: quarry eval agent -m local:smollm2-135m -m local:qwen2.5-coder-1.5b -q sample_corpus/gold_questions.jsonl --limit 20
+    """
+    from quarry.agent.evaluation import evaluate_models
+
+    report = evaluate_models(model, questions, resolve_db(db), limit=limit, out_dir=out, profile=profile,
+                             max_steps=max_steps, on_done=_progress(json_out))
+    if json_out:
+        print_json({spec: summary.model_dump() for spec, summary in report.models.items()})
+        return
+    console.print(_summary_table("agent evaluation", report.models))
+    console.print(_split_line(report.split))
+    console.print(f"per-question results and report.json in {report.out_dir}; chart {report.chart}")
+
+
+def _ratio_line(name: str, value: float | None, pattern: str) -> str:
+    return f"{name}: {_fmt(value, pattern)}"
+
+
+def eval_rag_vs_structured(
+    model: Annotated[str, typer.Option("--model", "-m", help="The answering model spec (used both ways).")],
+    questions: QuestionsOption,
+    limit: LimitOption = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="Chunks classic RAG puts in the prompt.")] = 5,
+    out: OutOption = None,
+    profile: ProfileOption = None,
+    max_steps: StepsOption = 6,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Same model, same questions: structured retrieval (the agent) vs classic embedding RAG over chunks.
+
+    Example: quarry eval rag-vs-structured -m local:qwen2.5-coder-1.5b -q sample_corpus/gold_questions.jsonl --limit 20
+    """
+    from quarry.agent.evaluation import compare_rag_structured
+
+    result = compare_rag_structured(model, questions, resolve_db(db), limit=limit, out_dir=out, top_k=top_k,
+                                    profile=profile, max_steps=max_steps, on_done=_progress(json_out))
+    if json_out:
+        print_json({"structured": result.structured.model_dump(), "classic": result.classic.model_dump(),
+                    "token_ratio": result.token_ratio, "latency_ratio": result.latency_ratio,
+                    "accuracy_delta": result.accuracy_delta, "model": result.model, "top_k": result.top_k,
+                    "split": result.split.model_dump(), "chart": result.chart})
+        return
+    console.print(_summary_table(f"structured vs classic RAG (top-{top_k}) — {model}",
+                                 {"structured": result.structured, "classic RAG": result.classic}))
+    console.print(_ratio_line("prompt tokens structured/classic", result.token_ratio, "{:.3f}"))
+    console.print(_ratio_line("latency p50 structured/classic", result.latency_ratio, "{:.3f}"))
+    console.print(_ratio_line("accuracy structured - classic", result.accuracy_delta, "{:+.1%}"))
+    console.print(_split_line(result.split))
+    console.print(f"results in {result.out_dir}; chart {result.chart}")
+
+
+def cost(
+    questions_per_month: Annotated[int, typer.Option("--questions-per-month", "-n", min=0,
+                                                     help="Questions the agent answers a month.")],
+    report: Annotated[Path | None, typer.Option("--report", help="report.json of an evaluation "
+                                                "(default: the newest under $QUARRY_HOME/eval).")] = None,
+    teacher: Annotated[str | None, typer.Option("--teacher", help="Which measured model is the teacher.")] = None,
+    student: Annotated[str | None, typer.Option("--student", help="Which measured model is the student.")] = None,
+    teacher_price: Annotated[str | None, typer.Option(
+        "--teacher-price", help="Teacher price, USD per 1M tokens: IN/OUT or one number.")] = None,
+    student_price: Annotated[str | None, typer.Option(
+        "--student-price", help="Student price, USD per 1M tokens: IN/OUT or one number.")] = None,
+    gpu_hour_usd: Annotated[float | None, typer.Option("--gpu-hour-usd", min=0,
+                                                       help="GPU price per hour (default: config).")] = None,
+    run_dir: Annotated[Path | None, typer.Option("--run-dir", help="Training run directory for the measured "
+                                                 "training time (default: newest under $QUARRY_HOME/runs).")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Monthly cost per model from measured tokens per question, training cost and months to break even.
+
+    Example: quarry cost --questions-per-month 3000 --teacher-price 0.15/0.60 --gpu-hour-usd 2.0
+    """
+    from quarry.agent.costing import cost_report, parse_price
+    from quarry.agent.evaluation import latest_report
+
+    result = cost_report(report or latest_report(), questions_per_month, teacher=teacher, student=student,
+                         teacher_price=parse_price(teacher_price) if teacher_price else None,
+                         student_price=parse_price(student_price) if student_price else None,
+                         gpu_hour_usd=gpu_hour_usd, run_dir=run_dir)
+    if json_out:
+        print_json(result.model_dump())
+        return
+    table = Table(title=f"cost at {questions_per_month:,} questions/month (measured tokens from {result.report})")
+    for header in ("model", "role", "prompt tok/q", "compl. tok/q", "USD/1M in/out", "USD/q", "USD/month"):
+        table.add_column(header, justify="right" if header not in ("model", "role") else "left")
+    for c in result.models:
+        table.add_row(c.model, c.role, f"{c.prompt_tokens_per_question:,.0f}", f"{c.completion_tokens_per_question:,.0f}",
+                      f"{c.input_usd_per_mtok:g}/{c.output_usd_per_mtok:g}", f"{c.usd_per_question:.6f}",
+                      f"{c.usd_per_month:,.2f}")
+    console.print(table)
+    if result.training_seconds is None:
+        console.print("training: no training run found (pass --run-dir): no training cost, no break-even")
+        return
+    console.print(f"training: {result.training_seconds / 3600:.2f} h measured ({result.training_source}) x "
+                  f"${result.gpu_hour_usd:g}/GPU-hour = ${result.training_cost_usd:,.2f} once")
+    console.print(_ratio_line("monthly saving teacher -> student (USD)", result.monthly_saving_usd, "{:,.2f}"))
+    console.print(_ratio_line("months to break even", result.months_to_break_even, "{:.2f}")
+                  + ("" if result.months_to_break_even is not None else " (the student saves nothing at these prices)"))
+
+
+def register(app: typer.Typer) -> None:
+    from quarry.agent.cli.facts_cmds import eval_app
+
+    eval_app.command("agent")(eval_agent)
+    eval_app.command("rag-vs-structured")(eval_rag_vs_structured)
+    app.command("cost")(cost)
