@@ -103,6 +103,10 @@ def test_parse_reply_reads_native_calls_and_keeps_text():
     assert calls[0].arguments == {"query": "x"} and content == ""
     content, calls = fmt.parse_reply('<tool_call>\n{"name": "sql", "arguments": {}}\n</tool_ca')
     assert calls[0].name == "sql" and content == ""
+    content, calls = fmt.parse_reply(' {"name": "sql", "arguments": {"query": "SELECT 2"}}')
+    assert calls[0].arguments == {"query": "SELECT 2"} and content == ""
+    content, calls = fmt.parse_reply('{"name": "sql", "arguments": {}} and then some words')
+    assert calls == [] and content.startswith("{")
     content, calls = fmt.parse_reply("<tool_call>{not json</tool_call>")
     assert calls == [] and "not json" in content
 

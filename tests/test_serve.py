@@ -126,3 +126,9 @@ def test_unreachable_server_is_one_clear_line():
     model = OpenAIModel("x", base_url=f"http://127.0.0.1:{_free_port()}/v1", max_retries=0)
     with pytest.raises(ModelError, match=r"cannot connect .*Connection refused"):
         model.chat([{"role": "user", "content": "x"}])
+
+
+def test_server_errors_are_one_line_model_errors(server):
+    model = OpenAIModel("smol", base_url=server, max_retries=0)
+    with pytest.raises(ModelError, match=r"request refused \(400\).*tool_choice 'nope' is not one of the offered"):
+        model.chat([{"role": "user", "content": "x"}], tools=TOOLS, tool_choice="nope")

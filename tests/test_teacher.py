@@ -365,6 +365,9 @@ def test_cli_generate_oracle_end_to_end(store_path, tmp_path):
     bad = subprocess.run([str(QUARRY), "traces", "generate", "--teacher", "nosuch:model", "--n", "2",
                           "--db", str(store_path)], capture_output=True, text=True, env=env, timeout=300)
     assert bad.returncode == 1 and bad.stderr.startswith("error:") and len(bad.stderr.strip().splitlines()) == 1
+    missing = subprocess.run([str(QUARRY), "traces", "generate", "--teacher", "oracle", "--db",
+                              str(tmp_path / "no.duckdb")], capture_output=True, text=True, env=env, timeout=300)
+    assert missing.returncode == 1 and "no Quarry store" in missing.stderr and not (tmp_path / "no.duckdb").exists()
 
 
 def test_real_teacher_smollm2_is_stored_with_an_honest_verdict(store):

@@ -22,6 +22,7 @@ _MODEL_PANELS = (
 def _bars(ax: Any, labels: list[str], values: list[float], title: str, colors: list[str] | None = None) -> None:
     bars = ax.bar(range(len(values)), values, color=colors)
     ax.set_title(title, fontsize=10)
+    ax.set_ylim(0, 1.05 if title == "accuracy" else max([*values, 0.0]) * 1.15 or 1.0)
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
     for bar, value in zip(bars, values, strict=True):
         ax.annotate(f"{value:.3g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),

@@ -187,13 +187,13 @@ def _take_new_events(store: StoreSession, before: set[str]) -> list[tuple[str, d
 
 
 def answer_structured(question: GoldQuestion, model: ChatModel, spec: str, ctx: ToolContext, profile: Profile,
-                      max_steps: int) -> QuestionOutcome:
+                      max_steps: int, max_tokens: int = 512) -> QuestionOutcome:
     """Run the agent on one question in the scratch store `ctx.store` and score it."""
     base = QuestionOutcome(id=question.id, question=question.question, answer_type=question.answer_type, model=spec)
     before = _calendar_ids(ctx.store) if question.answer_type == "calendar_add" else set()
     started = perf_counter()
     try:
-        result = run_agent(question.question, model, all_tools(), ctx, profile, max_steps,
+        result = run_agent(question.question, model, all_tools(), ctx, profile, max_steps, max_tokens=max_tokens,
                            metadata={"evaluation": True, "question_id": question.id})
     except QuarryError as exc:
         return base.model_copy(update={"error": str(exc), "latency_s": perf_counter() - started})
@@ -222,13 +222,13 @@ def eval_context(db: Path) -> Iterator[ToolContext]:
 
 
 def run_structured(spec: str, model: ChatModel, questions: list[GoldQuestion], ctx: ToolContext,
-                   profile: Profile | None = None, max_steps: int = 6,
+                   profile: Profile | None = None, max_steps: int = 6, max_tokens: int = 512,
                    on_done: Callable[[QuestionOutcome], None] | None = None) -> list[QuestionOutcome]:
     """Every question through the agent loop with one model."""
     chosen = profile or default_profile(spec)
     outcomes = []
     for question in questions:
-        outcomes.append(answer_structured(question, model, spec, ctx, chosen, max_steps))
+        outcomes.append(answer_structured(question, model, spec, ctx, chosen, max_steps, max_tokens))
         if on_done:
             on_done(outcomes[-1])
     return outcomes
@@ -284,7 +284,7 @@ def load_report(path: Path) -> dict[str, Any]:
 
 def evaluate_models(specs: list[str], question_file: Path, db: Path, *, limit: int | None = None,
                     out_dir: Path | None = None, profile: Profile | None = None, max_steps: int = 6,
-                    on_done: Callable[[QuestionOutcome], None] | None = None) -> EvalReport:
+                    max_tokens: int = 512, on_done: Callable[[QuestionOutcome], None] | None = None) -> EvalReport:
     """`quarry eval agent`: each model over the held-out questions; JSONL, report.json and a chart."""
     from quarry.agent.charts import model_comparison
 
@@ -299,7 +299,8 @@ def evaluate_models(specs: list[str], question_file: Path, db: Path, *, limit: i
     summaries, files = {}, {}
     with eval_context(db) as ctx:
         for spec in specs:
-            outcomes = run_structured(spec, open_agent_model(spec), questions, ctx, profile, max_steps, on_done)
+            outcomes = run_structured(spec, open_agent_model(spec), questions, ctx, profile, max_steps, max_tokens,
+                                      on_done)
             files[spec] = str(out / f"{slug(spec)}.jsonl")
             write_outcomes(Path(files[spec]), outcomes)
             summaries[spec] = summarize(outcomes)
@@ -333,7 +334,7 @@ def _ratio(a: float, b: float) -> float | None:
 
 def compare_rag_structured(spec: str, question_file: Path, db: Path, *, limit: int | None = None,
                            out_dir: Path | None = None, top_k: int = 5, profile: Profile | None = None,
-                           max_steps: int = 6,
+                           max_steps: int = 6, max_tokens: int = 512,
                            on_done: Callable[[QuestionOutcome], None] | None = None) -> RagComparison:
     """Run one model over the questions with the agent (structured) and with classic embedding RAG."""
     from quarry.agent.charts import rag_vs_structured
@@ -347,8 +348,8 @@ def compare_rag_structured(spec: str, question_file: Path, db: Path, *, limit: i
         store.close()
     model = open_agent_model(spec)
     with eval_context(db) as ctx:
-        structured = run_structured(spec, model, questions, ctx, profile, max_steps, on_done)
-        rag = ClassicRag(ctx.store, top_k=top_k)
+        structured = run_structured(spec, model, questions, ctx, profile, max_steps, max_tokens, on_done)
+        rag = ClassicRag(ctx.store, top_k=top_k, max_tokens=max_tokens)
         rag.index()
         classic = [rag.answer(q, model, spec, ctx.now) for q in questions]
         for outcome in classic:

@@ -215,12 +215,14 @@ UNKNOWN_ACCEPT = ("the mailbox does not say", "not mentioned")
 #: Unknown things the store never mentions: the whole phrase nowhere in the facts, its head noun
 #: ("picnic") in no event title and no message, so the lookups of the ideal trace really find nothing.
 _UNKNOWN_CANDIDATES = """
-SELECT t.thing, t.head FROM (SELECT thing, list_last(string_split(thing, ' ')) AS head FROM (SELECT unnest(?) AS thing)) t
+SELECT t.thing, t.head
+FROM (SELECT thing, list_last(string_split(thing, ' ')) AS head FROM (SELECT unnest(?) AS thing)) t
 WHERE NOT EXISTS (SELECT 1 FROM events WHERE title ILIKE '%' || t.head || '%' OR location ILIKE '%' || t.thing || '%')
   AND NOT EXISTS (SELECT 1 FROM deadlines WHERE task ILIKE '%' || t.thing || '%')
   AND NOT EXISTS (SELECT 1 FROM action_items WHERE task ILIKE '%' || t.thing || '%')
   AND NOT EXISTS (SELECT 1 FROM calendar_events WHERE title ILIKE '%' || t.thing || '%')
-  AND NOT EXISTS (SELECT 1 FROM messages WHERE subject ILIKE '%' || t.head || '%' OR body_text ILIKE '%' || t.head || '%')
+  AND NOT EXISTS (SELECT 1 FROM messages
+                  WHERE subject ILIKE '%' || t.head || '%' OR body_text ILIKE '%' || t.head || '%')
 ORDER BY 1
 """
 
@@ -360,7 +362,8 @@ def _count_week(row: dict[str, Any]) -> Instance:
         answer=str(row["n"]),
         message_ids=list(dict.fromkeys(m for m in row["message_ids"] if m)),
         steps=[ToolStep(tool="sql", arguments={"query": _week_query("count(*) AS n", week)})],
-        statement=f"{_there_are(row['n'], 'event')} (not counting cancelled ones) in the week starting {day_text(week)}.",
+        statement=f"{_there_are(row['n'], 'event')} (not counting cancelled ones) in the week starting "
+                  f"{day_text(week)}.",
     )
 
 
@@ -398,7 +401,8 @@ def _count_deadlines_month(row: dict[str, Any]) -> Instance:
 def _unknown(row: dict[str, Any]) -> Instance:
     """Look in the facts, then the full text, then decline: the order the teacher prompt teaches."""
     thing, head = row["thing"], row["head"]
-    query = f"SELECT title, starts_at, location, message_id FROM events WHERE title ILIKE {sql_literal('%' + head + '%')}"
+    query = ("SELECT title, starts_at, location, message_id FROM events "
+             f"WHERE title ILIKE {sql_literal('%' + head + '%')}")
     return Instance(
         slots={"thing": thing},
         answer="unknown",
@@ -442,7 +446,8 @@ TEMPLATES: tuple[Template, ...] = (
              ("Am I free at the time of {title}?", "Is my calendar clear during {title}?",
               "Am I free when {title} happens?"), _CALENDAR_OVERLAPS, _free_at_event),
     Template("calendar_add", "calendar_add",
-             ("Add {title} to my calendar.", "Please put {title} on my calendar.", "Can you add {title} to my calendar?"),
+             ("Add {title} to my calendar.", "Please put {title} on my calendar.",
+              "Can you add {title} to my calendar?"),
              _NOT_ON_CALENDAR, _calendar_add),
     Template("unknown", "text",
              ("When is the {thing}?", "Where is the {thing} taking place?", "Who is organizing the {thing}?"),

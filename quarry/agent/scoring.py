@@ -36,10 +36,12 @@ _UNKNOWN_PHRASES = (
     "unknown", "i don't know", "i do not know", "no such", "nothing about",
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_TIME = r"(?:,?\s*(?:at|@|from)?\s*\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:utc|gmt|[a-z]{2,4}t|[+-]\d{2}:?\d{2}))?)?"
+_ZONE = r"(?:\s*(?:utc|gmt|[a-z]{2,4}t|[+-]\d{2}:?\d{2}))?"
+_TIME = r"(?:,?\s*(?:at|@|from)?\s*\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?" + _ZONE + ")?"
 #: A written-out date with its year, optionally followed by a time: '10 October 2026 at 17:00 UTC'.
 _WRITTEN_DATE = re.compile(
-    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}"
+    rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})"
     + _TIME,
     re.IGNORECASE,
 )

@@ -26,7 +26,9 @@ from pydantic import BaseModel, Field
 from quarry.agent.loop import run_agent
 from quarry.agent.prompts import system_prompt
 from quarry.agent.question_templates import SynthQuestion, synthesize
-from quarry.agent.scoring import is_unknown_question, match_calendar_add, normalize_text, numbers_in, question_hash, score_answer
+from quarry.agent.scoring import (
+    is_unknown_question, match_calendar_add, normalize_text, numbers_in, question_hash, score_answer,
+)
 from quarry.agent.session import open_agent_model
 from quarry.agent.tools.base import Tool, ToolContext, run_tool
 from quarry.extract.gold import GoldQuestion, load_questions
@@ -84,7 +86,9 @@ def _tool_outcomes(messages: list[ChatMessage]) -> list[tuple[str, dict[str, Any
     return outcomes
 
 
-def rejection_reason(messages: list[ChatMessage], answer: str, gold: GoldQuestion, *, grounded: bool = False) -> str | None:
+def rejection_reason(
+    messages: list[ChatMessage], answer: str, gold: GoldQuestion, *, grounded: bool = False
+) -> str | None:
     """Why a trace must not become training data, or None if it checks out.
 
     `grounded` (oracle traces) also requires the known answer to be visible in the tool results,
@@ -98,8 +102,8 @@ def rejection_reason(messages: list[ChatMessage], answer: str, gold: GoldQuestio
             return "tool_error"
     if gold.answer_type == "calendar_add":
         # A declined addition is not an error result, so the tool's own "added ..." confirms the write.
-        if not any(ok and name == "calendar_add" and result.startswith("added") and match_calendar_add(args, gold.answer)
-                   for name, args, ok, result in outcomes):
+        if not any(ok and name == "calendar_add" and result.startswith("added")
+                   and match_calendar_add(args, gold.answer) for name, args, ok, result in outcomes):
             return "calendar_not_added"
     if not score_answer(answer, gold):
         return "wrong_answer"

@@ -139,6 +139,17 @@ class ChatFormat:
         self.name = name
 
     @classmethod
+    def from_template(
+        cls, template: str | None, *, bos_token: str = "", eos_token: str = "", name: str = ""
+    ) -> "ChatFormat":
+        """The format for a model's own template (None = no template: GEMMA_TEMPLATE), folding tools
+        exactly when the template does not render them itself."""
+        if template is None:
+            return cls(GEMMA_TEMPLATE, fold=True, bos_token=bos_token, eos_token=eos_token, name=f"{name} (explicit)")
+        native = "tools" in template and TOOL_CALL_OPEN in template
+        return cls(template, fold=not native, bos_token=bos_token, eos_token=eos_token, name=name)
+
+    @classmethod
     def for_gguf(cls, path: str | Path) -> "ChatFormat":
         """The format for a GGUF file: its own template, folded tools if it ignores them, or GEMMA_TEMPLATE."""
         path = Path(path)
@@ -171,9 +182,13 @@ class ChatFormat:
     def parse_reply(self, text: str) -> tuple[str, list[ToolCall]]:
         """Split generated text into plain content and native `<tool_call>{...}</tool_call>` calls.
 
-        A call cut short after its JSON (a missing or partial closing tag) still counts; a call whose
-        JSON does not parse stays in the content, so the caller sees what the model wrote.
+        A call cut short after its JSON (a missing or partial closing tag) still counts, and so does a
+        reply that is nothing but one `{"name": ..., "arguments": {...}}` object (small models write
+        that); a call whose JSON does not parse stays in the content, so the caller sees what it was.
         """
+        bare = _parse_call(text, 0) if text.lstrip().startswith("{") else None
+        if bare is not None and not text[bare[1]:].strip():  # the whole reply is one bare call object
+            return "", [bare[0]]
         calls: list[ToolCall] = []
         kept: list[str] = []
         pos = 0
@@ -230,8 +245,4 @@ def _format_for(path: str, mtime_ns: int) -> ChatFormat:
     meta = read_metadata(path, arrays=frozenset({"tokenizer.ggml.tokens"}))
     template = meta.get("tokenizer.chat_template")
     bos, eos = _token_text(meta, "tokenizer.ggml.bos_token_id"), _token_text(meta, "tokenizer.ggml.eos_token_id")
-    name = Path(path).name
-    if template is None:
-        return ChatFormat(GEMMA_TEMPLATE, fold=True, bos_token=bos, eos_token=eos, name=f"{name} (explicit)")
-    native = "tools" in template and TOOL_CALL_OPEN in template
-    return ChatFormat(template, fold=not native, bos_token=bos, eos_token=eos, name=name)
+    return ChatFormat.from_template(template, bos_token=bos, eos_token=eos, name=Path(path).name)

@@ -30,8 +30,9 @@ _LOOSE_CHAR = 'char ::= [^"\\\\] |'
 _STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
 #: Largest integer range turned into an enum (wider ranges are checked by pydantic after decoding).
 _MAX_INT_ENUM = 1000
-#: Free-text final answer: must not start with '<' or whitespace, so it can't be a broken tool call.
-_FREE_TEXT = 'answer ::= [^<\\x20\\t\\n] [^\\x00]*'
+#: Free-text final answer: must not start like a call written some other way ('<', '{', '[', a code
+#: fence, whitespace), so a call can't hide in free text unchecked.
+_FREE_TEXT = 'answer ::= [^<{[`\\x20\\t\\n] [^\\x00]*'
 
 
 def _bounded_ints(schema: Any) -> Any:
@@ -104,7 +105,9 @@ def step_grammar(
     except (KeyError, ValueError, TypeError, AssertionError, NotImplementedError) as exc:
         raise ModelError(f"cannot turn the schema into a grammar: {exc!r}") from exc
     rules = converter.format_grammar().replace(_LOOSE_CHAR, _STRICT_CHAR) + "\n"
-    call = '"<tool_call>\\n" tool-call "\\n</tool_call>"'
+    # Small models (Qwen2.5-Coder-0.5B here) often write the call as a bare JSON object instead of
+    # inside <tool_call> tags: both forms are accepted, both held to the same schema.
+    call = '"<tool_call>\\n" tool-call "\\n</tool_call>"' + ("" if json_schema else " | tool-call")
     if not tools:
         root = "answer"
     elif tool_choice not in (None, "auto"):

@@ -96,24 +96,18 @@ class OpenAIModel:
             raise ProviderRefused(f"{where}: server error {exc.status_code} after retries") from exc
         except openai.AuthenticationError as exc:
             raise ModelError(f"{where}: API key rejected (401); check OPENAI_API_KEY") from exc
+        except openai.APIStatusError as exc:
+            raise ModelError(f"{where}: request refused ({exc.status_code}): {exc.message}".splitlines()[0]) from exc
 
-    def chat(
-        self,
-        messages: list[ChatMessage],
-        *,
-        tools: list[ToolSpec] | None = None,
-        json_schema: dict[str, Any] | None = None,
-        max_tokens: int = 512,
-        temperature: float = 0.0,
-        seed: int | None = None,
-        tool_choice: str | None = None,
-    ) -> Reply:
-        """One reply; `tool_choice` (auto/required/none/a tool name) goes to servers that support it."""
-        import openai
-
-        start = perf_counter()
+    def _request(
+        self, messages: list[ChatMessage], tools: list[ToolSpec] | None, json_schema: dict[str, Any] | None,
+        max_tokens: int, temperature: float, seed: int | None, tool_choice: str | None,
+    ) -> dict[str, Any]:
+        """The chat.completions.create arguments for one call."""
+        # OpenAI's newer models only take max_completion_tokens; many compatible servers only max_tokens.
+        limit = "max_completion_tokens" if self.base_url is None else "max_tokens"
         kwargs: dict[str, Any] = {"model": self.model, "messages": _wire_messages(messages),
-                                  "max_tokens": max_tokens, "temperature": temperature}
+                                  limit: max_tokens, "temperature": temperature}
         if seed is not None:
             kwargs["seed"] = seed
         if tools:
@@ -129,18 +123,30 @@ class OpenAIModel:
         elif json_schema:
             kwargs["messages"] = _schema_in_prompt(kwargs["messages"], json_schema)
             kwargs["response_format"] = {"type": "json_object"}
+        return kwargs
+
+    def chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec] | None = None,
+        json_schema: dict[str, Any] | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        tool_choice: str | None = None,
+    ) -> Reply:
+        """One reply; `tool_choice` (auto/required/none/a tool name) goes to servers that support it."""
+        start = perf_counter()
+        args = (messages, tools, json_schema, max_tokens, temperature, seed, tool_choice)
         try:
-            response = self._create(**kwargs)
-        except (openai.BadRequestError, openai.UnprocessableEntityError, ProviderRefused) as exc:
+            response = self._create(**self._request(*args))
+        except ModelError as exc:  # incl. a 500 from servers that choke on json_schema (llama-cpp-python's)
             if not (json_schema and self._json_schema_ok and "json_schema" in str(exc.__cause__ or exc)):
-                if isinstance(exc, ProviderRefused):
-                    raise
-                raise ModelError(f"{self.model_id}: request refused: {exc}".splitlines()[0]) from exc
-            self._json_schema_ok = False  # this server has no structured outputs; use json_object from now on
-            return self.chat(messages, tools=tools, json_schema=json_schema, max_tokens=max_tokens,
-                             temperature=temperature, seed=seed, tool_choice=tool_choice)
-        choice = response.choices[0]
-        usage = response.usage
+                raise
+            self._json_schema_ok = False  # no structured outputs on this server: json_object from now on
+            response = self._create(**self._request(*args))
+        choice, usage = response.choices[0], response.usage
         reply = Reply(
             text=choice.message.content or "",
             tool_calls=_tool_calls(choice.message),

@@ -18,6 +18,7 @@ ProfileOption = Annotated[Literal["teacher", "student"] | None, typer.Option(
     "--profile", help="System prompt for every model (default: student for adapters, else teacher).",
     show_default=False)]
 StepsOption = Annotated[int, typer.Option("--max-steps", min=1, help="Tool steps before an answer is forced.")]
+TokensOption = Annotated[int, typer.Option("--max-tokens", min=1, help="Completion tokens allowed per model call.")]
 
 _FIELDS = (("n", "n", "{:.0f}"), ("accuracy", "accuracy", "{:.1%}"), ("tool_call_valid_rate", "valid calls", "{:.1%}"),
            ("sql_success_rate", "SQL ok", "{:.1%}"), ("steps_mean", "steps", "{:.2f}"),
@@ -38,13 +39,14 @@ def _progress(json_out: bool):
         f"({o.latency_s:.1f}s, {o.prompt_tokens} prompt tok){' ' + o.error if o.error else ''}")
 
 
-def _summary_table(title: str, rows: dict[str, object]) -> Table:
+def _summary_table(title: str, columns: dict[str, object]) -> Table:
+    """One row per figure, one column per model (model specs are long; figures are few)."""
     table = Table(title=title)
-    table.add_column("model")
-    for _, header, _ in _FIELDS:
-        table.add_column(header, justify="right")
-    for name, summary in rows.items():
-        table.add_row(name, *(_fmt(getattr(summary, f), p) for f, _, p in _FIELDS))
+    table.add_column("")
+    for name in columns:
+        table.add_column(name, justify="right", overflow="fold")
+    for field, header, pattern in _FIELDS:
+        table.add_row(header, *(_fmt(getattr(summary, field), pattern) for summary in columns.values()))
     return table
 
 
@@ -61,6 +63,7 @@ def eval_agent(
     out: OutOption = None,
     profile: ProfileOption = None,
     max_steps: StepsOption = 6,
+    max_tokens: TokensOption = 512,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -74,7 +77,7 @@ def eval_agent(
     from quarry.agent.evaluation import evaluate_models
 
     report = evaluate_models(model, questions, resolve_db(db), limit=limit, out_dir=out, profile=profile,
-                             max_steps=max_steps, on_done=_progress(json_out))
+                             max_steps=max_steps, max_tokens=max_tokens, on_done=_progress(json_out))
     if json_out:
         print_json({spec: summary.model_dump() for spec, summary in report.models.items()})
         return
@@ -95,6 +98,7 @@ def eval_rag_vs_structured(
     out: OutOption = None,
     profile: ProfileOption = None,
     max_steps: StepsOption = 6,
+    max_tokens: TokensOption = 512,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -105,7 +109,8 @@ def eval_rag_vs_structured(
     from quarry.agent.evaluation import compare_rag_structured
 
     result = compare_rag_structured(model, questions, resolve_db(db), limit=limit, out_dir=out, top_k=top_k,
-                                    profile=profile, max_steps=max_steps, on_done=_progress(json_out))
+                                    profile=profile, max_steps=max_steps, max_tokens=max_tokens,
+                                    on_done=_progress(json_out))
     if json_out:
         print_json({"structured": result.structured.model_dump(), "classic": result.classic.model_dump(),
                     "token_ratio": result.token_ratio, "latency_ratio": result.latency_ratio,

@@ -28,7 +28,8 @@ def generate(
     from_feedback: Annotated[bool, typer.Option("--from-feedback", help="Promote chat traces marked /good to "
                                                 "training data; /bad ones are excluded.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Also write the kept traces as training JSONL.")] = None,
-    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Tool steps per question for a real teacher.")] = 6,
+    max_steps: Annotated[int, typer.Option("--max-steps", min=1,
+                                           help="Tool steps per question for a real teacher.")] = 6,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -38,11 +39,15 @@ def generate(
     """
     from quarry.agent.teacher import generate_traces
     from quarry.config import load_settings
+    from quarry.errors import StoreError
     from quarry.store.session import StoreSession
 
     spec = teacher or load_settings().teacher
     count = n if n is not None else (0 if from_feedback else 50)
-    store = StoreSession(resolve_db(db))
+    path = resolve_db(db)
+    if not path.exists():
+        raise StoreError(f"{path}: no Quarry store here (run `quarry ingest` first or pass --db)")
+    store = StoreSession(path)
     try:
         with _ProgressBar(disabled=as_json) as report:
             summary = generate_traces(store, spec, count, seed, paraphrase=paraphrase, from_feedback=from_feedback,
@@ -52,8 +57,9 @@ def generate(
     if as_json:
         print_json(summary.model_dump(mode="json"))
     else:
-        console.print(_summary_table(summary))
-        for line in _summary_lines(summary):
+        if summary.synthesized:
+            console.print(_summary_table(summary))
+        for line in _summary_lines(summary, from_feedback):
             console.print(line, highlight=False)
 
 
@@ -98,7 +104,7 @@ def _summary_table(summary: GenerationSummary) -> Table:
     return table
 
 
-def _summary_lines(summary: GenerationSummary) -> list[str]:
+def _summary_lines(summary: GenerationSummary, from_feedback: bool) -> list[str]:
     reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.rejected.items())) or "none"
     lines = [
         f"rejected by reason: {reasons}",
@@ -106,7 +112,7 @@ def _summary_lines(summary: GenerationSummary) -> list[str]:
         f"paraphrased: {summary.paraphrased}",
         f"time: {summary.seconds} s ({summary.seconds_per_question} s/question)",
     ]
-    if summary.feedback_kept or summary.feedback_excluded:
+    if from_feedback:
         lines.append(f"from feedback: kept {summary.feedback_kept}, excluded {summary.feedback_excluded}")
     if summary.out:
         lines.append(f"wrote {summary.written} training records to {summary.out}")
