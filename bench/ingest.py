@@ -60,7 +60,10 @@ def generate(n: int, fmt: str, out: Path) -> None:
 
 def bench_quarry(paths: list[Path], db: Path) -> dict:
     seconds, cpu, rss, out = run_measured([*QUARRY, "ingest", *map(str, paths), "--db", str(db), "--json"])
-    summary = json.loads(out)
+    try:
+        summary = json.loads(out)
+    except json.JSONDecodeError as exc:
+        raise SystemExit(f"quarry ingest --json printed something else: {out[:300]!r}") from exc
     return {"seconds": seconds, "cpu": cpu, "rss_mib": rss, "messages": summary["messages_new"],
             "quarantined": summary["quarantined"]}
 

@@ -1,5 +1,10 @@
 """Classic RAG baseline: chunk, embed with the real all-MiniLM-L6-v2 from its PyPI package, retrieve in DuckDB."""
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from quarry.agent import rag_baseline
@@ -26,7 +31,7 @@ def rag_store():
     con.close()
 
 
-def test_embedding_model_loads_offline_from_the_package(monkeypatch):
+def test_embedding_model_loads_offline_from_the_package():
     assert (rag_baseline.model_dir() / "model.safetensors").is_file()
     vectors = rag_baseline.embed(["hello world", "a second text"])
     assert len(vectors) == 2 and len(vectors[0]) == rag_baseline.DIMENSIONS
@@ -69,3 +74,27 @@ def test_rag_prompt_carries_passages_sources_and_question(rag_store):
     messages = rag_baseline.rag_messages("Where is the board dinner?", passages, datetime(2026, 3, 1, tzinfo=timezone.utc))
     assert messages[0]["role"] == "system" and "does not say" in messages[0]["content"]
     assert "source: dinner@work" in messages[1]["content"] and messages[1]["content"].endswith("Where is the board dinner?")
+
+
+def test_rag_vs_structured_command_on_the_small_local_model(agent_store, smollm2_gguf, tmp_path):
+    """Mechanics of the comparison: both sides run on the same questions, ratios and a PNG come out."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "r1", "question": "Where is the pickle game?", "answer": "Riverside courts",
+                                     "answer_type": "text"}) + "\n", encoding="utf-8")
+    out = tmp_path / "cmp"
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "quarry"), "eval", "rag-vs-structured", "-m", "local:smollm2-135m",
+         "-q", str(questions), "--limit", "1", "--max-steps", "1", "--max-tokens", "24", "--profile", "student",
+         "--top-k", "2", "--db", str(agent_store), "--out", str(out), "--json"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert {"structured", "classic", "token_ratio", "latency_ratio", "accuracy_delta"} <= set(data)
+    assert data["structured"]["n"] == data["classic"]["n"] == 1
+    assert data["token_ratio"] == pytest.approx(
+        data["structured"]["prompt_tokens_mean"] / data["classic"]["prompt_tokens_mean"])
+    assert data["accuracy_delta"] == data["structured"]["accuracy"] - data["classic"]["accuracy"]
+    classic = json.loads((out / "local_smollm2-135m.classic.jsonl").read_text())
+    assert classic["mode"] == "classic" and classic["steps"] == 1 and classic["prompt_tokens"] > 0
+    assert (out / "rag_vs_structured.png").read_bytes()[:4] == b"\x89PNG"

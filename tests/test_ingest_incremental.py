@@ -76,6 +76,8 @@ def test_truncated_mbox_completed_later(tmp_path, mailkit):
     db = tmp_path / "q.duckdb"
     first = ingest([mbox], db)
     assert (first.messages_new, first.quarantined) == (3, 1)
+    again = ingest([mbox], db)
+    assert (again.messages_new, again.quarantined) == (0, 0)
     mbox.write_bytes(data)
     assert ingest([mbox], db).messages_new == 1
     assert _counts(db)["messages"] == 4

@@ -161,3 +161,20 @@ def test_bad_specs_are_clear_errors(tmp_path, monkeypatch):
     with pytest.raises(ModelError, match="quarry models pull smollm2-135m"):
         open_model("local:smollm2-135m")
     assert json.loads(json.dumps({"ok": True}))
+
+
+def test_pruned_vocabulary_search_equals_the_full_scan(smol):
+    import numpy as np
+
+    from quarry.llm.grammar import GrammarGuard, step_grammar
+
+    guard = GrammarGuard(smol.llm.model, step_grammar(Fact.model_json_schema()))
+    logits = np.random.default_rng(0).standard_normal(smol.llm.n_vocab()).astype(np.float32)
+    for text in ['{', ' "k', 'ind', '":', ' "', 'dead', 'line', '",', ' "title": "Budget draft', '"']:
+        searched, scanned = guard.mask(logits), guard._scan(logits)
+        assert np.array_equal(np.isfinite(searched), np.isfinite(scanned)), text
+        for token in smol.llm.tokenize(text.encode(), add_bos=False, special=False):
+            assert guard.allows(token), text
+            guard.accept(token)
+    assert guard.searches > 0
+    guard.close()

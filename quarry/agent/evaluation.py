@@ -182,7 +182,8 @@ def _take_new_events(store: StoreSession, before: set[str]) -> list[tuple[str, d
     with store.writer() as con:
         rows = con.execute("SELECT event_id, title, starts_at FROM calendar_events").fetchall()
         added = [r for r in rows if r[0] not in before]
-        con.executemany("DELETE FROM calendar_events WHERE event_id = ?", [[r[0]] for r in added])
+        if added:
+            con.executemany("DELETE FROM calendar_events WHERE event_id = ?", [[r[0]] for r in added])
     return [(title, starts_at) for _, title, starts_at in added]
 
 
@@ -347,14 +348,19 @@ def compare_rag_structured(spec: str, question_file: Path, db: Path, *, limit: i
     finally:
         store.close()
     model = open_agent_model(spec)
+    structured: list[QuestionOutcome] = []
+    classic: list[QuestionOutcome] = []
     with eval_context(db) as ctx:
-        structured = run_structured(spec, model, questions, ctx, profile, max_steps, max_tokens, on_done)
         rag = ClassicRag(ctx.store, top_k=top_k, max_tokens=max_tokens)
         rag.index()
-        classic = [rag.answer(q, model, spec, ctx.now) for q in questions]
-        for outcome in classic:
-            if on_done:
-                on_done(outcome)
+        chosen = profile or default_profile(spec)
+        # Interleaved, question by question, so both sides see the same machine load.
+        for question in questions:
+            structured.append(answer_structured(question, model, spec, ctx, chosen, max_steps, max_tokens))
+            classic.append(rag.answer(question, model, spec, ctx.now))
+            for outcome in (structured[-1], classic[-1]):
+                if on_done:
+                    on_done(outcome)
     files = {mode: str(out / f"{slug(spec)}.{mode}.jsonl") for mode in ("structured", "classic")}
     write_outcomes(Path(files["structured"]), structured)
     write_outcomes(Path(files["classic"]), classic)

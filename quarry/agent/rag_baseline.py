@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from pydantic import BaseModel
@@ -27,6 +27,9 @@ from quarry.extract.gold import GoldQuestion
 from quarry.llm.accounting import cost_usd
 from quarry.llm.base import ChatModel
 from quarry.store.session import StoreSession
+
+if TYPE_CHECKING:
+    from quarry.agent.evaluation import QuestionOutcome
 
 EMBED_MODEL = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
@@ -133,10 +136,11 @@ class ClassicRag:
         self.store, self.top_k, self.max_tokens = store, top_k, max_tokens
 
     def index(self) -> int:
+        """Embed what is not embedded yet; returns how many chunks were embedded."""
         with self.store.writer() as con:
             return index_chunks(con)
 
-    def answer(self, question: GoldQuestion, model: ChatModel, spec: str, now: datetime):
+    def answer(self, question: GoldQuestion, model: ChatModel, spec: str, now: datetime) -> QuestionOutcome:
         """One question: retrieve, one model call, score. calendar_add is judged on the text (no tools)."""
         from quarry.agent.evaluation import QuestionOutcome
 

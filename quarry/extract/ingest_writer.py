@@ -87,6 +87,7 @@ class IngestWriter:
         self.counts = Counts()
         self.known_ids = {r[0] for r in con.execute("SELECT message_id FROM messages").fetchall()}
         self.known_docs = {r[0] for r in con.execute("SELECT document_id FROM documents").fetchall()}
+        self.known_quarantine = {r[0] for r in con.execute("SELECT quarantine_id FROM quarantine").fetchall()}
         self.threads = ThreadIndex.from_rows(
             con.execute("SELECT message_id, thread_id, subject, in_reply_to, refs FROM messages").fetchall())
         self.people = PeopleIndex.from_rows(con.execute("SELECT email, display_name, names, aliases FROM people").fetchall())
@@ -137,9 +138,13 @@ class IngestWriter:
             batch.add("chunks", (f"{mail.message_id}:{seq}", "message", mail.message_id, seq, text))
 
     def _add_quarantine(self, record: Quarantined) -> None:
+        qid = quarantine_id(record.source_path, record.locator)
+        if qid in self.known_quarantine:  # e.g. the truncated tail of an mbox, met again on every run
+            return
+        self.known_quarantine.add(qid)
         self.counts.quarantined += 1
-        self._batch.add("quarantine", (quarantine_id(record.source_path, record.locator), record.source_path,
-                                       record.locator, record.reason, record.raw, record.raw_size))
+        self._batch.add("quarantine", (qid, record.source_path, record.locator, record.reason, record.raw,
+                                       record.raw_size))
 
     def _add_document(self, record: DocumentRecord, sid: str) -> None:
         doc = record.document

@@ -201,6 +201,8 @@ def ingest(paths: list[str | Path], db_path: str | Path, *, workers: int | None 
     plan = _plan(inputs, known)
     with _worker_pool(plan.units, workers) as pool:
         con = connect(db_path)
+        # DuckDB draws a progress bar on stdout for slow statements; it would corrupt `--json` output.
+        con.execute("SET enable_progress_bar = false")
         try:
             writer = IngestWriter(con, batch_size)
             _write_all(writer, plan, _results(plan.units, pool, workers * 3), progress)

@@ -10,6 +10,7 @@ from quarry.store.db import connect
 def store_counts(db_path: str | Path) -> dict[str, int]:
     """{table: row count} for each base table of the store, opened read-only (a missing file is a StoreError)."""
     con = connect(db_path, read_only=True)
+    con.execute("SET enable_progress_bar = false")  # it draws on stdout and would corrupt --json
     try:
         tables = [row[0] for row in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
