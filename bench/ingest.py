@@ -1,7 +1,7 @@
 """Ingest speed and memory: `quarry ingest` against `notmuch new` and `mu index` on the same Maildir, in one run.
 
 Generates a Maildir with the sample corpus generator's command line, times each indexer as a child
-process (peak RSS = the largest sum of RSS over the child's process tree, sampled every 50 ms), and
+process (peak memory = the largest sum of PSS over the child's process tree, sampled every 50 ms), and
 prints messages/s and the ratio of Quarry to each peer. A second run ingests a big mbox to show memory
 stays flat while streaming. Installs nothing: a missing peer is reported with the apt-get line.
 
@@ -33,8 +33,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _memory(proc: psutil.Process) -> int:
+    """PSS where the OS reports it (pages shared by forked workers count once), else RSS."""
+    try:
+        return proc.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return proc.memory_info().rss
+
+
 def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
-    """(wall s, CPU s of the whole tree, peak RSS MiB of the tree, stdout) of one command; raises on failure."""
+    """(wall s, CPU s of the whole tree, peak PSS MiB of the tree, stdout) of one command; raises on failure."""
     cpu_before = _children_cpu()
     started = time.perf_counter()
     proc = psutil.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -42,7 +50,7 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     while proc.poll() is None:
         try:
             tree = [proc, *proc.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            peak = max(peak, sum(_memory(p) for p in tree if p.is_running()))
         except psutil.Error:
             pass
         time.sleep(0.05)
@@ -98,12 +106,24 @@ def report(name: str, n: int, result: dict | None, quarry: dict | None = None) -
         return
     rate, cpu_rate = n / result["seconds"], n / max(result["cpu"], 1e-9)
     line = (f"{name:<14} {n:>7,} msgs  {result['seconds']:7.1f} s  {rate:7,.0f} msgs/s  "
-            f"{cpu_rate:7,.0f} msgs/CPU-s  peak RSS {result['rss_mib']:5.0f} MiB")
+            f"{cpu_rate:7,.0f} msgs/CPU-s  peak PSS {result['rss_mib']:5.0f} MiB")
     if quarry:
         peer = name.split()[0]
         line += (f"   quarry/{peer}: {quarry['seconds'] and result['seconds'] / quarry['seconds']:.2f}x wall, "
                  f"{result['cpu'] / max(quarry['cpu'], 1e-9):.2f}x per CPU")
     print(line)
+
+
+def compare_peers(work: Path, n: int) -> None:
+    maildir = work / "Maildir"
+    generate(n, "maildir", maildir)
+    quarry = bench_quarry([maildir], work / "q.duckdb")
+    assert quarry["messages"] + quarry["quarantined"] <= n
+    report("quarry ingest", n, quarry)
+    for name, runner in (("notmuch new", bench_notmuch), ("mu index", bench_mu)):
+        home = work / name.split()[0]
+        home.mkdir()
+        report(name, n, runner(maildir, home), quarry)
 
 
 def machine_note() -> str:
@@ -114,22 +134,14 @@ def machine_note() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--messages", type=int, default=20_000, help="Maildir size for the peer comparison")
+    parser.add_argument("--messages", type=int, default=20_000, help="Maildir size for the peer comparison (0: skip)")
     parser.add_argument("--mbox-messages", type=int, default=100_000, help="mbox size for the memory run (0: skip)")
     args = parser.parse_args()
     print(f"before: {machine_note()}")
     with tempfile.TemporaryDirectory(prefix="quarry-bench-") as tmp:
         work = Path(tmp)
-        maildir = work / "Maildir"
-        generate(args.messages, "maildir", maildir)
-        n = args.messages
-        quarry = bench_quarry([maildir], work / "q.duckdb")
-        assert quarry["messages"] + quarry["quarantined"] <= n
-        report("quarry ingest", n, quarry)
-        for name, runner in (("notmuch new", bench_notmuch), ("mu index", bench_mu)):
-            home = work / name.split()[0]
-            home.mkdir()
-            report(name, n, runner(maildir, home), quarry)
+        if args.messages:
+            compare_peers(work, args.messages)
         if args.mbox_messages:
             mbox_dir = work / "mbox"
             generate(args.mbox_messages, "mbox", mbox_dir)

@@ -60,10 +60,10 @@ def render_answer(result: AgentResult) -> RenderableType:
 
 
 def traces_table(traces: list[Trace]) -> Table:
-    """`quarry traces list`: one row per run, newest first; the question takes what width is left."""
+    """`quarry traces list`: one row per run, newest first (ok = verified, fb = user feedback)."""
     table = Table(box=None, pad_edge=False, header_style="bold")
     for column, width in (("id", 8), ("created", 11), ("model", 18), ("calls", 5), ("tokens", 6), ("s", 5),
-                          ("verified", 8), ("feedback", 8)):
+                          ("ok", 3), ("fb", 4)):
         table.add_column(column, no_wrap=True, min_width=min(width, 6), max_width=width, overflow="ellipsis")
     table.add_column("question", ratio=1, min_width=16, overflow="fold")
     for t in traces:

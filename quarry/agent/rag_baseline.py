@@ -68,7 +68,9 @@ def model_dir() -> Path:
 def _encoder() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never ask a hub
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # keep the CLI's stderr for its own progress lines
     return SentenceTransformer(str(model_dir()), device="cpu")
 
 
