@@ -22,29 +22,19 @@ app = typer.Typer(
 )
 
 
+#: Command modules, in --help order; each exposes `register(app)`.
+_COMMAND_MODULES = (
+    "ingest_cmds", "facts_cmds", "ask_cmds", "traces_gen_cmds", "data_cmds",
+    "models_cmds", "eval_cmds",
+)
+
+
 def _register_commands() -> None:
     # Imported here so each module can register on the shared app without import cycles.
-    from quarry.agent.cli import ingest_cmds
+    from importlib import import_module
 
-    ingest_cmds.register(app)
-    from quarry.agent.cli import ask_cmds
-
-    ask_cmds.register(app)
-    from quarry.agent.cli import traces_gen_cmds
-
-    traces_gen_cmds.register(app)
-    from quarry.agent.cli import facts_cmds
-
-    facts_cmds.register(app)
-    from quarry.agent.cli import eval_cmds
-
-    eval_cmds.register(app)
-    from quarry.agent.cli import data_cmds
-
-    data_cmds.register(app)
-    from quarry.agent.cli import models_cmds
-
-    models_cmds.register(app)
+    for name in _COMMAND_MODULES:
+        import_module(f"quarry.agent.cli.{name}").register(app)
 
 
 _register_commands()
@@ -62,11 +52,11 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code if exc.exit_code else 2)
-        raise
+    except Exception as exc:
+        # Usage errors (bad flag, missing argument): typer ships its own click copy, so match both.
+        show = getattr(exc, "show", None)
+        if show is None or not hasattr(exc, "exit_code"):
+            raise
+        show()
+        sys.exit(exc.exit_code or 2)
     sys.exit(code if isinstance(code, int) else 0)
