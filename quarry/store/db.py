@@ -104,6 +104,8 @@ def connect(path: str | Path, *, read_only: bool = False, hardened: bool = False
     try:
         con = duckdb.connect(target, read_only=read_only, config=config)
         con.execute("LOAD icu")
+        # DuckDB's progress bar writes to stdout on slow statements and would corrupt --json output.
+        con.execute("SET enable_progress_bar = false")
         con.execute("SET TimeZone = 'UTC'")
         if hardened:
             # Locked last, so model-written SQL cannot SET anything back.

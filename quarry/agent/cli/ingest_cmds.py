@@ -9,12 +9,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from quarry.errors import InputError
 from quarry.agent.cli.common import DbOption, JsonOption, console, err_console, print_json, resolve_db
 
 if TYPE_CHECKING:
     from quarry.extract.pipeline import IngestSummary
 
 _SHOWN_WARNINGS = 5
+_EXTRACTORS = ("rules", "llm", "auto", "none")
 
 
 def _summary_table(summary: IngestSummary) -> Table:
@@ -40,6 +42,10 @@ def _summary_table(summary: IngestSummary) -> Table:
 def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="mbox files, Maildir folders, .eml files or folders, "
                                                 "documents (.txt .md .html .pdf .ics).", show_default=False)],
+    extractor: Annotated[str, typer.Option("--extractor", help="Fact extractor: rules (no model), llm (--model), "
+                                           "auto (llm if a model is configured, else rules), none.")] = "rules",
+    model: Annotated[str | None, typer.Option("--model", help="Model spec for --extractor llm/auto, "
+                                              "e.g. local:qwen2.5-coder-1.5b.", show_default=False)] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parser processes (default: up to 2).",
                                                 show_default=False)] = None,
     json_out: JsonOption = False,
@@ -50,6 +56,10 @@ def ingest_command(
     Example: quarry ingest ~/Mail/inbox.mbox ~/Maildir ~/notes --db quarry.duckdb
     """
     from quarry.extract.pipeline import ingest  # imported here: every other command starts faster
+    from quarry.extract.post_ingest import extract_and_index
+
+    if extractor not in _EXTRACTORS:
+        raise InputError(f"--extractor must be one of {', '.join(_EXTRACTORS)}, not {extractor!r}")
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=err_console, transient=True, disable=json_out)
@@ -63,13 +73,22 @@ def ingest_command(
 
     try:
         summary = ingest(paths, resolve_db(db), workers=workers, progress=on_progress)
+        bar.update(task, completed=0, total=None, description=f"extracting facts ({extractor})")
+        facts = extract_and_index(resolve_db(db), extractor, model,
+                                  lambda done, total: bar.update(task, completed=done, total=total))
     finally:
         if bar.live.is_started:
             bar.stop()
     if json_out:
-        print_json(summary.model_dump() | {"messages_per_second": summary.messages_per_second})
+        print_json(summary.model_dump() | {"messages_per_second": summary.messages_per_second,
+                                           "facts": facts.model_dump() if facts else None})
         return
     console.print(_summary_table(summary))
+    if facts:
+        found = ", ".join(f"{n} {kind}" for kind, n in sorted(facts.facts.items())) or "no new facts"
+        console.print(f"facts ({facts.extractor}): {found} from {facts.items} new items in {facts.seconds:.1f} s")
+        for error in facts.errors:
+            err_console.print(f"[yellow]warning[/] {error}", highlight=False)
     for warning in summary.warnings[:_SHOWN_WARNINGS]:
         err_console.print(f"[yellow]warning[/] {warning}", highlight=False, soft_wrap=True)
     if len(summary.warnings) > _SHOWN_WARNINGS:
