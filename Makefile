@@ -24,6 +24,10 @@ setup: $(STAMP)
 demo: setup
 	rm -f $(DEMO_DB) $(DEMO_DB).wal
 	$(BIN)/quarry ingest sample_corpus/ --db $(DEMO_DB)
+	$(BIN)/quarry calendar import sample_corpus/my_calendar.ics --db $(DEMO_DB)
+	$(BIN)/quarry facts events --since 2026-11-01 --until 2026-11-30 --db $(DEMO_DB)
+	$(BIN)/quarry sql "SELECT title, starts_at, status FROM events WHERE status <> 'scheduled' ORDER BY starts_at" --db $(DEMO_DB)
+	$(BIN)/quarry traces generate --teacher oracle --n 24 --db $(DEMO_DB)
 	$(BIN)/quarry stats --db $(DEMO_DB)
 
 ## test: set up and run the whole suite (fails if no test ran).
