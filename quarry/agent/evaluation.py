@@ -283,6 +283,15 @@ def load_report(path: Path) -> dict[str, Any]:
 # --- the two evaluations --------------------------------------------------------------------------
 
 
+def _held_out(question_file: Path, db: Path, limit: int | None) -> tuple[list[GoldQuestion], Split]:
+    """The questions to evaluate (training questions excluded) and the split that says so."""
+    store = StoreSession(db)
+    try:
+        return select_questions(question_file, store, limit)
+    finally:
+        store.close()
+
+
 def evaluate_models(specs: list[str], question_file: Path, db: Path, *, limit: int | None = None,
                     out_dir: Path | None = None, profile: Profile | None = None, max_steps: int = 6,
                     max_tokens: int = 512, on_done: Callable[[QuestionOutcome], None] | None = None) -> EvalReport:
@@ -292,11 +301,7 @@ def evaluate_models(specs: list[str], question_file: Path, db: Path, *, limit: i
     if not specs:
         raise InputError("give at least one --model")
     out = out_dir or default_out_dir()
-    store = StoreSession(db)
-    try:
-        questions, split = select_questions(question_file, store, limit)
-    finally:
-        store.close()
+    questions, split = _held_out(question_file, db, limit)
     summaries, files = {}, {}
     with eval_context(db) as ctx:
         for spec in specs:
@@ -342,11 +347,7 @@ def compare_rag_structured(spec: str, question_file: Path, db: Path, *, limit: i
     from quarry.agent.rag_baseline import ClassicRag
 
     out = out_dir or default_out_dir()
-    store = StoreSession(db)
-    try:
-        questions, split = select_questions(question_file, store, limit)
-    finally:
-        store.close()
+    questions, split = _held_out(question_file, db, limit)
     model = open_agent_model(spec)
     structured: list[QuestionOutcome] = []
     classic: list[QuestionOutcome] = []
