@@ -50,3 +50,67 @@ def test_a_few_steps_lower_eval_loss_and_resume_keeps_the_step_count(ft_traces, 
     assert (out / "loss.png").exists() and (out / "config.json").exists()
     resumed = train(config.model_copy(update={"max_steps": 6}), resume=True)
     assert resumed.steps == 6
+
+
+def _target_logprob(llm, prompt: str, target: str) -> float:
+    """Sum of log p(target tokens | prompt) under a llama.cpp model (logits_all=True)."""
+    import numpy as np
+
+    prompt_ids = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+    target_ids = llm.tokenize(target.encode(), add_bos=False, special=True)
+    llm.reset()
+    llm.eval(prompt_ids + target_ids)
+    logits = np.asarray(llm.scores[: len(prompt_ids) + len(target_ids)], dtype=np.float64)
+    logprobs = logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+    positions = range(len(prompt_ids) - 1, len(prompt_ids) + len(target_ids) - 1)
+    return float(sum(logprobs[p, tok] for p, tok in zip(positions, target_ids)))
+
+
+def test_exported_gguf_adapter_loads_in_llama_cpp_and_moves_toward_the_training_data(
+        ft_traces, smollm2_gguf, tmp_path):
+    from llama_cpp import Llama
+
+    from quarry.finetune.export import export_gguf_lora
+    from quarry.llm.chat_format import ChatFormat
+
+    out = tmp_path / "run"
+    train(TrainConfig(student="local:smollm2-135m", traces=[ft_traces], out=out, max_steps=6,
+                      batch_tokens=512, eval_every=3, seed=0, eval_templates=["who"]))
+    adapter = export_gguf_lora(out, tmp_path / "adapter.gguf")
+    record = ft_trace("when", 3, FT_EVENTS[3])  # a trained template
+    messages = [{"role": "system", "content": record["metadata"]["student_system_prompt"]},
+                *record["messages"][1:4]]
+    prompt = ChatFormat.for_gguf(smollm2_gguf).render(messages, tools=record["tools"], add_generation_prompt=True)
+    target = record["messages"][4]["content"]
+    scores = {}
+    for name, lora in (("base", None), ("adapter", str(adapter))):
+        llm = Llama(model_path=str(smollm2_gguf), lora_path=lora, n_ctx=1024, logits_all=True, verbose=False)
+        scores[name] = _target_logprob(llm, prompt, target)
+        generated = llm.create_completion(prompt, max_tokens=24, temperature=0.0)["choices"][0]["text"]
+        assert isinstance(generated, str)
+        del llm
+    assert scores["adapter"] > scores["base"] + 1.0, scores
+
+
+def test_registry_activate_rollback_and_the_gate(tmp_path, monkeypatch):
+    from quarry.finetune import registry
+
+    monkeypatch.setenv("QUARRY_HOME", str(tmp_path))
+    folder = registry.adapters_dir()
+    folder.mkdir(parents=True)
+    for i, name in enumerate(("first", "second")):
+        record = registry.AdapterRecord(name=name, base="smollm2-135m", run_dir="r", path=str(folder / f"{name}.gguf"),
+                                        created_at=f"2026-11-2{i}T00:00:00+00:00")
+        (folder / f"{name}.json").write_text(record.model_dump_json())
+    assert registry.active_model_spec() is None
+    registry.activate("first")
+    registry.activate("second")
+    assert registry.active_adapter("smollm2-135m") == folder / "second.gguf"
+    assert registry.active_adapter("gemma3-270m") is None
+    assert registry.rollback() == "first"
+    assert registry.active_model_spec() == f"local:smollm2-135m+adapter:{folder / 'first.gguf'}"
+    assert [r.name for r in registry.list_adapters()] == ["first", "second"]
+    assert registry.gate(0.6, 0.5) and registry.gate(0.5, 0.5) and registry.gate(0.1, None)
+    assert not registry.gate(0.4, 0.5), "a worse adapter must not go live"
+    with pytest.raises(Exception, match="no adapter named"):
+        registry.activate("missing")

@@ -25,7 +25,7 @@ app = typer.Typer(
 #: Command modules, in --help order; each exposes `register(app)`.
 _COMMAND_MODULES = (
     "ingest_cmds", "facts_cmds", "ask_cmds", "traces_gen_cmds", "data_cmds",
-    "models_cmds", "eval_cmds",
+    "models_cmds", "train_cmds", "eval_cmds",
 )
 
 

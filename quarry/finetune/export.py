@@ -1,0 +1,90 @@
+"""Write a trained LoRA adapter as a GGUF LoRA file that llama.cpp applies on the quantized catalog base.
+
+Serving the adapter next to the 4-bit base (not merging) is deliberate: DESIGN.md measured that merging and
+re-quantizing to the base's own 4-bit type erases the LoRA delta. transformers un-permutes the q/k weights
+when it loads a llama-architecture GGUF, so the adapter's q/k `lora_b` rows are permuted back the way
+llama.cpp's converter permutes q/k weights; without it the adapter loads but computes the wrong thing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from quarry.errors import TrainingError
+from quarry.finetune.student import StudentInfo
+
+#: peft names such as base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight
+_PEFT_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>[AB])\.weight$")
+#: Architectures whose GGUF q/k weights are stored permuted relative to the HF layout.
+_PERMUTED_ARCHS = {"llama"}
+
+
+def _permute_rows(weight: np.ndarray, n_head: int) -> np.ndarray:
+    """llama.cpp's q/k row order: within each head, interleave the two rotary halves."""
+    rows = weight.shape[0]
+    return weight.reshape(n_head, 2, rows // n_head // 2, *weight.shape[1:]).swapaxes(1, 2).reshape(weight.shape)
+
+
+def _gguf_tensor_name(module: str, arch: str, n_layers: int) -> str:
+    import gguf
+
+    arch_id = next((a for a, name in gguf.MODEL_ARCH_NAMES.items() if name == arch), None)
+    if arch_id is None:
+        raise TrainingError(f"no GGUF tensor map for architecture {arch!r}")
+    name = gguf.get_tensor_name_map(arch_id, n_layers).get_name(module)
+    if name is None:
+        raise TrainingError(f"adapter module {module!r} has no GGUF tensor name for {arch}")
+    return name
+
+
+def _lora_tensors(adapter_dir: Path, info: StudentInfo) -> dict[str, np.ndarray]:
+    """GGUF tensor name -> float32 array, with the llama q/k permutation applied to lora_b."""
+    from safetensors.numpy import load_file
+
+    tensors: dict[str, np.ndarray] = {}
+    for key, value in load_file(str(adapter_dir / "adapter_model.safetensors")).items():
+        match = _PEFT_KEY.match(key)
+        if not match:
+            continue
+        module, part = match["module"], match["part"]
+        array = value.astype(np.float32)
+        if part == "B" and info.gguf_arch in _PERMUTED_ARCHS:
+            if module.endswith("q_proj"):
+                array = _permute_rows(array, info.n_head)
+            elif module.endswith("k_proj"):
+                array = _permute_rows(array, info.n_kv_head)
+        name = _gguf_tensor_name(module, info.gguf_arch, info.n_layers)
+        tensors[f"{name}.weight.lora_{part.lower()}"] = array
+    if not tensors:
+        raise TrainingError(f"{adapter_dir}: no LoRA tensors in adapter_model.safetensors")
+    return tensors
+
+
+def export_gguf_lora(run_dir: Path, out: Path, *, use_best: bool = True) -> Path:
+    """Write the run's adapter (the best checkpoint by eval loss, else the last) as a GGUF LoRA file."""
+    import gguf
+
+    config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    info = StudentInfo.model_validate(config["student"])
+    adapter_dir = run_dir / "adapter" if use_best and (run_dir / "adapter").exists() else run_dir / "checkpoints" / "last"
+    peft_config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
+    writer = gguf.GGUFWriter(str(out), info.gguf_arch)
+    writer.add_string("general.type", "adapter")
+    writer.add_string("adapter.type", "lora")
+    writer.add_float32("adapter.lora.alpha", float(peft_config["lora_alpha"]))
+    writer.add_string("general.name", f"quarry adapter for {info.name}")
+    if info.template_sha256:
+        # LocalModel refuses an adapter trained on a different chat template than the one it serves with.
+        writer.add_string("quarry.chat_template_sha256", info.template_sha256)
+    for name, array in _lora_tensors(adapter_dir, info).items():
+        writer.add_tensor(name, array)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return out

@@ -1,0 +1,134 @@
+"""The adapter registry: exported GGUF adapters with their provenance, and which one is live.
+
+Files under `$QUARRY_HOME/adapters/`: `NAME.gguf` + `NAME.json` per adapter and `state.json` holding the
+active adapter and the ones active before it, so `rollback` can go back one step.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from quarry.config import quarry_home
+from quarry.errors import TrainingError
+from quarry.finetune.export import export_gguf_lora
+from quarry.finetune.student import StudentInfo
+
+
+class AdapterRecord(BaseModel):
+    """What `quarry models adapters` shows for one adapter."""
+
+    name: str
+    base: str
+    base_sha256: str | None = None
+    template_sha256: str = ""
+    data_hash: str | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    run_dir: str
+    created_at: str
+    path: str
+
+
+class _State(BaseModel):
+    active: str | None = None
+    history: list[str] = Field(default_factory=list)
+
+
+def adapters_dir() -> Path:
+    return quarry_home() / "adapters"
+
+
+def _state() -> _State:
+    path = adapters_dir() / "state.json"
+    return _State.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else _State()
+
+
+def _save_state(state: _State) -> None:
+    adapters_dir().mkdir(parents=True, exist_ok=True)
+    (adapters_dir() / "state.json").write_text(state.model_dump_json(indent=2), encoding="utf-8")
+
+
+def register(run_dir: Path, name: str) -> AdapterRecord:
+    """Export the run's best adapter to GGUF and record it (not yet active)."""
+    if (adapters_dir() / f"{name}.json").exists():
+        raise TrainingError(f"an adapter named {name!r} already exists; choose another --name")
+    config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    info = StudentInfo.model_validate(config["student"])
+    metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line]
+    path = export_gguf_lora(run_dir, adapters_dir() / f"{name}.gguf")
+    record = AdapterRecord(
+        name=name, base=info.name, base_sha256=info.gguf_sha256, template_sha256=info.template_sha256,
+        data_hash=config.get("dataset", {}).get("data_hash"), metrics=metrics[-1] if metrics else {},
+        run_dir=str(run_dir.resolve()), created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        path=str(path),
+    )
+    (adapters_dir() / f"{name}.json").write_text(record.model_dump_json(indent=2), encoding="utf-8")
+    return record
+
+
+def list_adapters() -> list[AdapterRecord]:
+    folder = adapters_dir()
+    if not folder.exists():
+        return []
+    return sorted((AdapterRecord.model_validate_json(p.read_text(encoding="utf-8"))
+                   for p in folder.glob("*.json") if p.name != "state.json"), key=lambda r: r.created_at)
+
+
+def get_adapter(name: str) -> AdapterRecord:
+    path = adapters_dir() / f"{name}.json"
+    if not path.exists():
+        known = ", ".join(r.name for r in list_adapters()) or "none"
+        raise TrainingError(f"no adapter named {name!r} (known: {known})")
+    return AdapterRecord.model_validate_json(path.read_text(encoding="utf-8"))
+
+
+def active_name() -> str | None:
+    return _state().active
+
+
+def activate(name: str) -> AdapterRecord:
+    """Make `name` the live adapter; the previous one is remembered for rollback."""
+    record = get_adapter(name)
+    state = _state()
+    if state.active and state.active != name:
+        state.history.append(state.active)
+    state.active = name
+    _save_state(state)
+    return record
+
+
+def rollback() -> str | None:
+    """Go back to the adapter active before the current one (None: back to the bare base model)."""
+    state = _state()
+    if state.active is None:
+        raise TrainingError("no active adapter to roll back")
+    state.active = state.history.pop() if state.history else None
+    _save_state(state)
+    return state.active
+
+
+def active_adapter(base_name: str) -> Path | None:
+    """The live adapter's GGUF if it was trained on `base_name`."""
+    name = active_name()
+    if name is None:
+        return None
+    record = get_adapter(name)
+    return Path(record.path) if record.base == base_name else None
+
+
+def active_model_spec() -> str | None:
+    """The owned model as a model spec, e.g. 'local:smollm2-135m+adapter:/…/NAME.gguf', or None."""
+    name = active_name()
+    if name is None:
+        return None
+    record = get_adapter(name)
+    return f"local:{record.base}+adapter:{record.path}"
+
+
+def gate(candidate_success: float, active_success: float | None) -> bool:
+    """Retraining activates a new adapter only if its held-out task success is not lower."""
+    return active_success is None or candidate_success >= active_success
