@@ -60,6 +60,7 @@ def ingest_command(
 
     if extractor not in _EXTRACTORS:
         raise InputError(f"--extractor must be one of {', '.join(_EXTRACTORS)}, not {extractor!r}")
+    store = resolve_db(db)
 
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    console=err_console, transient=True, disable=json_out)
@@ -72,9 +73,9 @@ def ingest_command(
         bar.update(task, completed=done, total=total, description=f"ingesting ({seen:,} items)")
 
     try:
-        summary = ingest(paths, resolve_db(db), workers=workers, progress=on_progress)
+        summary = ingest(paths, store, workers=workers, progress=on_progress)
         bar.update(task, completed=0, total=None, description=f"extracting facts ({extractor})")
-        facts = extract_and_index(resolve_db(db), extractor, model,
+        facts = extract_and_index(store, extractor, model,
                                   lambda done, total: bar.update(task, completed=done, total=total))
     finally:
         if bar.live.is_started:
