@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from quarry.agent.citations import check_citations
 from quarry.agent.prompts import NO_ANSWER, Profile, system_prompt
-from quarry.agent.tools.base import Tool, ToolContext, run_tool
+from quarry.agent.tools.base import Tool, ToolContext, run_tool, tool_specs
 from quarry.errors import QuarryError
 from quarry.llm.base import ChatMessage, ChatModel, Reply, ToolCall, Usage
 from quarry.store.traces import Trace, insert_trace
@@ -90,10 +90,10 @@ def _run_call(call: ToolCall, tools: dict[str, Tool], ctx: ToolContext) -> Step:
 class _Run:
     """The mutable state of one run: the conversation, the steps and the cost so far."""
 
-    def __init__(self, model: ChatModel, tools: dict[str, Tool], ctx: ToolContext, max_tokens: int,
+    def __init__(self, model: ChatModel, tools: dict[str, Tool], ctx: ToolContext, profile: Profile, max_tokens: int,
                  on_step: Callable[[Step], None] | None, cancel: threading.Event | None):
         self.model, self.tools, self.ctx = model, tools, ctx
-        self.specs = [t.spec() for t in tools.values()]
+        self.specs = tool_specs(tools, compact=profile == "student")
         self.max_tokens, self.on_step, self.cancel = max_tokens, on_step, cancel
         self.messages: list[ChatMessage] = []
         self.steps: list[Step] = []
@@ -157,7 +157,7 @@ def run_agent(
 
         schema = schema_description()
     started = perf_counter()
-    run = _Run(model, tools, ctx, max_tokens, on_step, cancel)
+    run = _Run(model, tools, ctx, profile, max_tokens, on_step, cancel)
     run.messages = [
         {"role": "system", "content": system_prompt(profile, schema, ctx.now)},
         {"role": "user", "content": question},
@@ -175,6 +175,7 @@ def run_agent(
     result.trace_id = _store(result, run.specs, ctx, {
         "profile": profile, "max_steps": max_steps, "now": ctx.now.isoformat(),
         "step_usage": run.step_usage, "student_system_prompt": system_prompt("student", schema, ctx.now),
+        "student_tools": tool_specs(tools, compact=True),
         **(metadata or {}),
     })
     return result

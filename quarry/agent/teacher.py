@@ -30,9 +30,9 @@ from quarry.agent.scoring import (
     is_unknown_question, match_calendar_add, normalize_text, numbers_in, question_hash, score_answer,
 )
 from quarry.agent.session import open_agent_model
-from quarry.agent.tools.base import Tool, ToolContext, run_tool
+from quarry.agent.tools.base import Tool, ToolContext, run_tool, tool_specs
 from quarry.extract.gold import GoldQuestion, load_questions
-from quarry.llm.base import ChatModel, ChatMessage, Reply, ToolCall
+from quarry.llm.base import ChatMessage, ChatModel, Reply, ToolCall, ToolSpec
 from quarry.store.session import StoreSession
 from quarry.store.traces import Trace, get_trace, insert_trace, list_traces, write_jsonl
 
@@ -135,7 +135,7 @@ def oracle_trace(question: SynthQuestion, tools: dict[str, Tool], ctx: ToolConte
     answer = f"{question.statement} {_citations(question.gold.message_ids)}".strip()
     messages.append({"role": "assistant", "content": answer})
     return Trace(
-        model=ORACLE, question=question.gold.question, messages=messages, tools=[t.spec() for t in tools.values()],
+        model=ORACLE, question=question.gold.question, messages=messages, tools=tool_specs(tools),
         final_answer=answer, citations=list(question.gold.message_ids), latency_s=round(perf_counter() - started, 4),
     )
 
@@ -271,12 +271,19 @@ def student_prompt(now: datetime) -> str:
     return system_prompt("student", schema_description(), now)
 
 
+def student_tools() -> list[ToolSpec]:
+    """The compact tool specs the student is offered: training swaps them in for the teacher's."""
+    from quarry.agent.tools.registry import all_tools
+
+    return tool_specs(all_tools(), compact=True)
+
+
 def _labelled(trace: Trace, question: SynthQuestion, teacher: str, reason: str | None, original: str,
               now: datetime) -> Trace:
     """The trace with its verdict and the metadata training and evaluation read."""
     gold = question.gold
     metadata = {
-        **trace.metadata, "student_system_prompt": student_prompt(now),
+        **trace.metadata, "student_system_prompt": student_prompt(now), "student_tools": student_tools(),
         "source": "generate", "template": question.template, "teacher": teacher, "verified": reason is None,
         "reject_reason": reason, "question_id": gold.id, "question_hash": question_hash(gold.question),
         "dedupe_key": question.dedupe_key, "answer_type": gold.answer_type, "known_answer": gold.answer,

@@ -9,7 +9,8 @@ tokenized on its own, which matches serving, where the prompt is tokenized and t
 System prompt choice: the short student prompt replaces the trace's system message. It is taken
 from `DatasetConfig.system_prompt` if given, else from each trace's `metadata.student_system_prompt`
 (the trace generator writes it there, rendered for that trace's date), else the trace's own system
-message is kept. Nothing here imports the agent package.
+message is kept. Tool specs likewise: `metadata.student_tools` (the compact specs the student profile
+is served with) replaces the teacher's full specs when present. Nothing here imports the agent package.
 """
 
 from __future__ import annotations
@@ -146,6 +147,11 @@ def student_messages(record: dict[str, Any], system_prompt: str | None) -> list[
     return [{"role": "system", "content": prompt}, *messages]
 
 
+def student_tools(record: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The compact tool specs the student is served with (`metadata.student_tools`), else the trace's own."""
+    return record.get("metadata", {}).get("student_tools") or record.get("tools")
+
+
 def segments(renderer: Renderer, messages: list[dict[str, Any]],
              tools: list[dict[str, Any]] | None) -> list[tuple[str, bool]]:
     """The rendered conversation cut into (text, is_assistant) pieces that join to the full render."""
@@ -175,7 +181,7 @@ def tokenize_record(record: dict[str, Any], renderer: Renderer, tokenizer: Token
                     config: DatasetConfig) -> Example:
     """One trace -> ids and mask; every assistant span (tool calls and final answer) is trained."""
     messages = student_messages(record, config.system_prompt)
-    tools = record.get("tools") if config.include_tools else None
+    tools = student_tools(record) if config.include_tools else None
     ids: list[int] = []
     mask: list[int] = []
     for text, trained in segments(renderer, messages, tools or None):

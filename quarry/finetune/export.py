@@ -64,13 +64,19 @@ def _lora_tensors(adapter_dir: Path, info: StudentInfo) -> dict[str, np.ndarray]
     return tensors
 
 
-def export_gguf_lora(run_dir: Path, out: Path, *, use_best: bool = True) -> Path:
-    """Write the run's adapter (the best checkpoint by eval loss, else the last) as a GGUF LoRA file."""
+def adapter_source(run_dir: Path) -> Path:
+    """The run's adapter folder to export: the best checkpoint by eval loss, else the last."""
+    best = run_dir / "adapter"
+    return best if best.exists() else run_dir / "checkpoints" / "last"
+
+
+def export_gguf_lora(run_dir: Path, out: Path) -> Path:
+    """Write the run's adapter (see `adapter_source`) as a GGUF LoRA file."""
     import gguf
 
     config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     info = StudentInfo.model_validate(config["student"])
-    adapter_dir = run_dir / "adapter" if use_best and (run_dir / "adapter").exists() else run_dir / "checkpoints" / "last"
+    adapter_dir = adapter_source(run_dir)
     peft_config = json.loads((adapter_dir / "adapter_config.json").read_text(encoding="utf-8"))
     writer = gguf.GGUFWriter(str(out), info.gguf_arch)
     writer.add_string("general.type", "adapter")

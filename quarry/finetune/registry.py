@@ -1,12 +1,17 @@
 """The adapter registry: exported GGUF adapters with their provenance, and which one is live.
 
-Files under `$QUARRY_HOME/adapters/`: `NAME.gguf` + `NAME.json` per adapter and `state.json` holding the
-active adapter and the ones active before it, so `rollback` can go back one step.
+Files under `$QUARRY_HOME/adapters/`: `NAME.gguf` + `NAME.json` per adapter, `NAME.peft/` (the trainable
+weights, so `quarry retrain` can continue from the adapter) and `state.json` holding the active adapter
+and the ones active before it, so `rollback` can go back one step.
+
+Adapters shipped with Quarry live in the package (`quarry/finetune/shipped/`, read-only); until the user
+activates or rolls back anything (no state.json yet), the shipped default is the live owned model.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from quarry.config import quarry_home
 from quarry.errors import TrainingError
-from quarry.finetune.export import export_gguf_lora
+from quarry.finetune.export import adapter_source, export_gguf_lora
 from quarry.finetune.student import StudentInfo
 
 
@@ -31,11 +36,24 @@ class AdapterRecord(BaseModel):
     run_dir: str
     created_at: str
     path: str
+    shipped: bool = False
+    #: How it was made (command, seed, traces used), for adapters trained outside the registry's own runs.
+    provenance: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def peft_dir(self) -> Path:
+        """The trainable (peft) weights next to the GGUF; may be absent for shipped adapters."""
+        return Path(self.path).with_suffix(".peft")
 
 
 class _State(BaseModel):
     active: str | None = None
     history: list[str] = Field(default_factory=list)
+
+
+#: Adapters that come with the package, and the one live before the user chooses.
+SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
+SHIPPED_DEFAULT = "quarry-smollm2-v1"
 
 
 def adapters_dir() -> Path:
@@ -44,7 +62,9 @@ def adapters_dir() -> Path:
 
 def _state() -> _State:
     path = adapters_dir() / "state.json"
-    return _State.model_validate_json(path.read_text(encoding="utf-8")) if path.exists() else _State()
+    if path.exists():
+        return _State.model_validate_json(path.read_text(encoding="utf-8"))
+    return _State(active=SHIPPED_DEFAULT if (SHIPPED_DIR / f"{SHIPPED_DEFAULT}.json").exists() else None)
 
 
 def _save_state(state: _State) -> None:
@@ -59,7 +79,10 @@ def register(run_dir: Path, name: str) -> AdapterRecord:
     config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     info = StudentInfo.model_validate(config["student"])
     metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line]
+    if (SHIPPED_DIR / f"{name}.json").exists():
+        raise TrainingError(f"{name!r} is the name of an adapter shipped with Quarry; choose another --name")
     path = export_gguf_lora(run_dir, adapters_dir() / f"{name}.gguf")
+    shutil.copytree(adapter_source(run_dir), path.with_suffix(".peft"), dirs_exist_ok=True)
     record = AdapterRecord(
         name=name, base=info.name, base_sha256=info.gguf_sha256, template_sha256=info.template_sha256,
         data_hash=config.get("dataset", {}).get("data_hash"), metrics=metrics[-1] if metrics else {},
@@ -70,20 +93,32 @@ def register(run_dir: Path, name: str) -> AdapterRecord:
     return record
 
 
+def _read_record(path: Path) -> AdapterRecord:
+    """A record file; shipped records name their GGUF relative to the package folder."""
+    record = AdapterRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    if path.parent == SHIPPED_DIR:
+        record = record.model_copy(update={"shipped": True, "path": str(SHIPPED_DIR / Path(record.path).name)})
+    return record
+
+
+def _record_files() -> list[Path]:
+    files = sorted(SHIPPED_DIR.glob("*.json")) if SHIPPED_DIR.exists() else []
+    if adapters_dir().exists():
+        files += [p for p in adapters_dir().glob("*.json") if p.name != "state.json"]
+    return files
+
+
 def list_adapters() -> list[AdapterRecord]:
-    folder = adapters_dir()
-    if not folder.exists():
-        return []
-    return sorted((AdapterRecord.model_validate_json(p.read_text(encoding="utf-8"))
-                   for p in folder.glob("*.json") if p.name != "state.json"), key=lambda r: r.created_at)
+    """Shipped adapters first, then the user's, oldest first."""
+    return sorted((_read_record(p) for p in _record_files()), key=lambda r: (not r.shipped, r.created_at))
 
 
 def get_adapter(name: str) -> AdapterRecord:
-    path = adapters_dir() / f"{name}.json"
-    if not path.exists():
-        known = ", ".join(r.name for r in list_adapters()) or "none"
-        raise TrainingError(f"no adapter named {name!r} (known: {known})")
-    return AdapterRecord.model_validate_json(path.read_text(encoding="utf-8"))
+    for path in (adapters_dir() / f"{name}.json", SHIPPED_DIR / f"{name}.json"):
+        if path.exists():
+            return _read_record(path)
+    known = ", ".join(r.name for r in list_adapters()) or "none"
+    raise TrainingError(f"no adapter named {name!r} (known: {known})")
 
 
 def active_name() -> str | None:

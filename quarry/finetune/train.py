@@ -47,6 +47,8 @@ class TrainConfig(BaseModel):
     eval_fraction: float = 0.2
     eval_templates: list[str] | None = None
     max_grad_norm: float = 1.0
+    #: A peft adapter folder to continue from (retraining); its rank and alpha then replace `rank`/`alpha`.
+    init_adapter: Path | None = None
 
     def dataset_config(self) -> DatasetConfig:
         return DatasetConfig(traces=self.traces, system_prompt=self.system_prompt, seed=self.seed,
@@ -146,7 +148,7 @@ class _Trainer:
     def __init__(self, config: TrainConfig, run: RunDir, accelerator: Any, model: Any, dataset: Dataset,
                  lr: float, total: int) -> None:
         import torch
-        from peft import LoraConfig, get_peft_model
+        from peft import LoraConfig, PeftModel, get_peft_model
         from transformers import get_cosine_schedule_with_warmup, get_linear_schedule_with_warmup
 
         from quarry.finetune.objective import AssistantLoss
@@ -154,9 +156,14 @@ class _Trainer:
         self.config, self.run, self.acc, self.dataset, self.total = config, run, accelerator, dataset, total
         torch.manual_seed(config.seed)
         random.seed(config.seed)
-        lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                          target_modules="all-linear", task_type="CAUSAL_LM")
-        self.peft = get_peft_model(model, lora)
+        if config.init_adapter is not None:
+            if not (Path(config.init_adapter) / "adapter_config.json").exists():
+                raise InputError(f"{config.init_adapter}: not a peft adapter folder (no adapter_config.json)")
+            self.peft = PeftModel.from_pretrained(model, str(config.init_adapter), is_trainable=True)
+        else:
+            lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
+                              target_modules="all-linear", task_type="CAUSAL_LM")
+            self.peft = get_peft_model(model, lora)
         params = [p for p in self.peft.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
         make = get_cosine_schedule_with_warmup if config.schedule == "cosine" else get_linear_schedule_with_warmup

@@ -44,11 +44,33 @@ class Tool:
     fn: Callable[[ToolContext, Any], str]
     writes: bool = False
 
-    def spec(self) -> ToolSpec:
-        """The OpenAI tool spec, generated from the argument model."""
+    def spec(self, compact: bool = False) -> ToolSpec:
+        """The OpenAI tool spec, generated from the argument model.
+
+        `compact` (the student profile) keeps the first paragraph of the description and only names and
+        types of the arguments: a fine-tuned model has learned the rest, and every prompt token costs
+        time on a CPU.
+        """
         schema = self.args_model.model_json_schema()
         schema.pop("title", None)
-        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": schema}}
+        description = self.description
+        if compact:
+            description = " ".join(description.split("\n\n")[0].split())
+            schema = _compact_schema(schema)
+        return {"type": "function", "function": {"name": self.name, "description": description, "parameters": schema}}
+
+
+def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The argument schema without titles, descriptions and examples (types, enums, required kept)."""
+    drop = {"title", "description", "examples", "default"}
+    properties = {name: {k: v for k, v in prop.items() if k not in drop}
+                  for name, prop in schema.get("properties", {}).items()}
+    return {**{k: v for k, v in schema.items() if k not in drop}, "properties": properties}
+
+
+def tool_specs(tools: dict[str, Tool], compact: bool = False) -> list[ToolSpec]:
+    """The specs the model is offered, in the registry's order."""
+    return [t.spec(compact) for t in tools.values()]
 
 
 def tool(args_model: type[BaseModel], *, writes: bool = False) -> Callable[[Callable[..., str]], Tool]:
