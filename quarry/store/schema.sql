@@ -257,6 +257,7 @@ FROM messages GROUP BY thread_id;
 -- read_message and search tools. Columns are read from information_schema, so this list decides.
 CREATE SCHEMA IF NOT EXISTS agent_views;
 CREATE OR REPLACE VIEW agent_views.events AS SELECT * FROM main.events;
+CREATE OR REPLACE VIEW agent_views.event_history AS SELECT * FROM main.event_history;
 CREATE OR REPLACE VIEW agent_views.deadlines AS SELECT * FROM main.deadlines;
 CREATE OR REPLACE VIEW agent_views.action_items AS SELECT * FROM main.action_items;
 CREATE OR REPLACE VIEW agent_views.entities AS SELECT * FROM main.entities;
