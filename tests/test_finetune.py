@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -96,6 +97,7 @@ def test_registry_activate_rollback_and_the_gate(tmp_path, monkeypatch):
     from quarry.finetune import registry
 
     monkeypatch.setenv("QUARRY_HOME", str(tmp_path))
+    monkeypatch.setattr(registry, "SHIPPED_DIR", tmp_path / "no-shipped-adapters")
     folder = registry.adapters_dir()
     folder.mkdir(parents=True)
     for i, name in enumerate(("first", "second")):
@@ -114,3 +116,46 @@ def test_registry_activate_rollback_and_the_gate(tmp_path, monkeypatch):
     assert not registry.gate(0.4, 0.5), "a worse adapter must not go live"
     with pytest.raises(Exception, match="no adapter named"):
         registry.activate("missing")
+
+
+def test_the_shipped_adapter_is_live_until_the_user_chooses(tmp_path, monkeypatch):
+    from quarry.finetune import registry
+
+    monkeypatch.setenv("QUARRY_HOME", str(tmp_path / "home"))
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    monkeypatch.setattr(registry, "SHIPPED_DIR", shipped)
+    record = registry.AdapterRecord(name=registry.SHIPPED_DEFAULT, base="smollm2-135m", run_dir="",
+                                    path=f"{registry.SHIPPED_DEFAULT}.gguf", created_at="2026-11-25T00:00:00+00:00")
+    (shipped / f"{registry.SHIPPED_DEFAULT}.json").write_text(record.model_dump_json())
+    assert registry.active_name() == registry.SHIPPED_DEFAULT
+    live = registry.get_adapter(registry.SHIPPED_DEFAULT)
+    assert live.shipped and Path(live.path) == shipped / f"{registry.SHIPPED_DEFAULT}.gguf"
+    assert registry.active_model_spec() == f"local:smollm2-135m+adapter:{live.path}"
+    with pytest.raises(Exception, match="read-only"):
+        registry.update_metrics(registry.SHIPPED_DEFAULT, {"x": 1})
+    assert registry.rollback() is None
+    assert registry.active_name() is None, "a rollback to the bare base model must stick"
+
+
+def test_the_committed_adapter_carries_its_provenance_and_answers_through_llama_cpp(smollm2_gguf):
+    """The shipped owned model: record complete, GGUF loads on the quantized base and makes a valid tool call."""
+    from quarry.finetune import registry
+    from quarry.llm.specs import open_model
+    from quarry.agent.tools.base import tool_specs
+    from quarry.agent.tools.registry import all_tools, schema_description
+    from quarry.agent.prompts import system_prompt
+    from datetime import datetime, timezone
+
+    record = registry.get_adapter(registry.SHIPPED_DEFAULT)
+    assert record.shipped and Path(record.path).is_file()
+    for key in ("command", "seed", "data_hash", "traces", "teacher"):
+        assert record.provenance.get(key) not in (None, ""), key
+    assert record.metrics.get("heldout_success") is not None
+    model = open_model(registry.model_spec(record))
+    tools = tool_specs(all_tools(), compact=True)
+    messages = [{"role": "system", "content": system_prompt("student", schema_description(),
+                                                            datetime(2026, 11, 30, tzinfo=timezone.utc))},
+                {"role": "user", "content": "When is the board dinner?"}]
+    reply = model.chat(messages, tools=tools, max_tokens=96)
+    assert reply.tool_calls and reply.tool_calls[0].name in {spec["function"]["name"] for spec in tools}

@@ -144,7 +144,7 @@ def views(store):
 
 
 def test_views_come_from_the_live_store(views):
-    assert set(views) == {"events", "deadlines", "action_items", "entities", "topics", "people", "message_people",
+    assert set(views) == {"events", "event_history", "deadlines", "action_items", "entities", "topics", "people", "message_people",
                           "calendar_events", "threads", "messages", "documents"}
     assert list(views["messages"]) == ["message_id", "thread_id", "sent_at", "sender", "sender_name", "subject"]
     assert list(views["documents"]) == ["document_id", "path", "kind", "title"]

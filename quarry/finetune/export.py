@@ -42,7 +42,8 @@ def _gguf_tensor_name(module: str, arch: str, n_layers: int) -> str:
 
 
 def _lora_tensors(adapter_dir: Path, info: StudentInfo) -> dict[str, np.ndarray]:
-    """GGUF tensor name -> float32 array, with the llama q/k permutation applied to lora_b."""
+    """GGUF tensor name -> float16 array (half the file, as llama.cpp's own converter writes adapters),
+    with the llama q/k permutation applied to lora_b."""
     from safetensors.numpy import load_file
 
     tensors: dict[str, np.ndarray] = {}
@@ -51,7 +52,7 @@ def _lora_tensors(adapter_dir: Path, info: StudentInfo) -> dict[str, np.ndarray]
         if not match:
             continue
         module, part = match["module"], match["part"]
-        array = value.astype(np.float32)
+        array = value.astype(np.float16)
         if part == "B" and info.gguf_arch in _PERMUTED_ARCHS:
             if module.endswith("q_proj"):
                 array = _permute_rows(array, info.n_head)

@@ -155,13 +155,26 @@ def active_adapter(base_name: str) -> Path | None:
     return Path(record.path) if record.base == base_name else None
 
 
-def active_model_spec() -> str | None:
-    """The owned model as a model spec, e.g. 'local:smollm2-135m+adapter:/…/NAME.gguf', or None."""
-    name = active_name()
-    if name is None:
-        return None
-    record = get_adapter(name)
+def model_spec(record: AdapterRecord) -> str:
+    """An adapter as a model spec, e.g. 'local:smollm2-135m+adapter:/…/NAME.gguf'."""
     return f"local:{record.base}+adapter:{record.path}"
+
+
+def active_model_spec() -> str | None:
+    """The owned model as a model spec, or None when no adapter is live."""
+    name = active_name()
+    return model_spec(get_adapter(name)) if name is not None else None
+
+
+def update_metrics(name: str, metrics: dict[str, Any]) -> AdapterRecord:
+    """Add measured figures (e.g. held-out task success) to a user adapter's record."""
+    path = adapters_dir() / f"{name}.json"
+    if not path.exists():
+        raise TrainingError(f"no user adapter named {name!r} (shipped adapters are read-only)")
+    record = _read_record(path)
+    record = record.model_copy(update={"metrics": {**record.metrics, **metrics}})
+    path.write_text(record.model_dump_json(indent=2), encoding="utf-8")
+    return record
 
 
 def gate(candidate_success: float, active_success: float | None) -> bool:

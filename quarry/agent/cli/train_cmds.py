@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from quarry.agent.cli.common import JsonOption, console, err_console, print_json
+from quarry.agent.cli.common import DbOption, JsonOption, console, err_console, print_json, resolve_db
 
 
 def train_command(
@@ -39,19 +40,88 @@ def train_command(
     config = TrainConfig(student=student, traces=traces, out=out, rank=rank, alpha=alpha, lr=lr, epochs=epochs,
                          max_steps=max_steps, batch_tokens=batch_tokens, grad_accum=grad_accum,
                          eval_every=eval_every, patience=patience, seed=seed)
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=err_console, transient=True)
-    task = bar.add_task("training", total=None)
-
-    def on_step(info) -> None:
-        bar.update(task, completed=info.step, total=info.total_steps,
-                   description=f"loss {info.loss:.3f}  {info.tokens_per_s:,.0f} tok/s")
-
+    bar, on_step = _training_bar()
     with bar:
         result = train(config, on_step, resume=resume)
     console.print(f"trained {result.steps}/{result.total_steps} steps on {result.device}: final loss "
                   f"{result.final_loss:.3f}, best eval loss {result.best_eval_loss} at step {result.best_step}, "
                   f"{result.tokens_per_s:,.0f} tok/s; run in {result.run_dir}")
+
+
+def _training_bar() -> tuple[Progress, Callable[[Any], None]]:
+    """A progress bar for training steps (loss, tokens/s, ETA) and the `on_step` callback that feeds it."""
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=err_console, transient=True)
+    task = bar.add_task("training", total=None)
+
+    def on_step(info: Any) -> None:
+        bar.update(task, completed=info.step, total=info.total_steps,
+                   description=f"loss {info.loss:.3f}  {info.tokens_per_s:,.0f} tok/s")
+
+    return bar, on_step
+
+
+def retrain_command(
+    teacher: Annotated[str, typer.Option("--teacher", help="Who answers the new questions: 'oracle' (the "
+                                         "known-correct trace, no model) or a model spec.")] = "oracle",
+    n: Annotated[int, typer.Option("--n", min=0, help="New questions to synthesize and answer.")] = 200,
+    from_feedback: Annotated[bool, typer.Option("--from-feedback/--no-feedback",
+                                                help="Also train on chat traces marked /good.")] = True,
+    student: Annotated[str | None, typer.Option("--student", help="Base model; default: the active adapter's "
+                                                "base, else the configured default model.",
+                                                show_default=False)] = None,
+    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Start from fresh LoRA weights instead "
+                                               "of the active adapter's.")] = False,
+    questions: Annotated[Path | None, typer.Option("--questions", help="Held-out question file (default: "
+                                                   "questions synthesized from the store, unseen in training).",
+                                                   show_default=False)] = None,
+    eval_limit: Annotated[int, typer.Option("--eval-limit", min=1, help="Held-out questions to compare on.")] = 20,
+    epochs: Annotated[int, typer.Option("--epochs", min=1)] = 2,
+    max_steps: Annotated[int | None, typer.Option("--max-steps", show_default=False)] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    name: Annotated[str | None, typer.Option("--name", help="Adapter name (default: base + time).",
+                                             show_default=False)] = None,
+    db: DbOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Retrain the owned model on new traces; the new adapter goes live only if it is not worse.
+
+    Generates verified traces, trains (from the active adapter unless --from-scratch), exports and
+    registers the adapter, answers the same held-out questions with it and with the active adapter,
+    prints both, and activates the new one only if its task success is not lower.
+
+    Example: quarry retrain --n 100 --max-steps 60 --questions sample_corpus/gold_questions.jsonl
+    """
+    from quarry.agent.retrain import RetrainConfig, retrain
+    from quarry.errors import StoreError
+
+    path = resolve_db(db)
+    if not path.exists():
+        raise StoreError(f"{path}: no Quarry store here (run `quarry ingest` first or pass --db)")
+    config = RetrainConfig(db=path, teacher=teacher, n=n, from_feedback=from_feedback, student=student,
+                           from_scratch=from_scratch, questions=questions, eval_limit=eval_limit, epochs=epochs,
+                           max_steps=max_steps, seed=seed, name=name)
+    bar, on_step = _training_bar()
+    with bar:
+        result = retrain(config, on_stage=None if json_out else err_console.print, on_step=on_step)
+    if json_out:
+        print_json(result.model_dump(mode="json"))
+        return
+    table = Table(title=f"held-out task success ({result.eval_questions} questions: {result.eval_source})")
+    for column in ("adapter", "success", "tokens/question", "latency p50"):
+        table.add_column(column)
+    rows = [(f"{result.name} (new)", result.candidate)]
+    if result.active is not None:
+        rows.append((f"{result.active_name} (active)", result.active))
+    for label, summary in rows:
+        table.add_row(label, f"{summary.accuracy:.0%}", f"{summary.prompt_tokens_mean + summary.completion_tokens_mean:,.0f}",
+                      f"{summary.latency_p50_s:.1f} s")
+    console.print(table)
+    console.print(f"trained on {result.training_traces} verified traces "
+                  f"({result.generation.kept} new), {result.training.steps} steps, "
+                  + (f"from {result.started_from}" if result.started_from else "from scratch"))
+    console.print(f"{result.name} is now active" if result.activated
+                  else f"{result.name} kept but NOT activated: it is worse than {result.active_name}")
 
 
 def export_command(
@@ -122,6 +192,7 @@ def register(app: typer.Typer) -> None:
 
     app.command("train")(train_command)
     app.command("export")(export_command)
+    app.command("retrain")(retrain_command)
     models_app.command("adapters")(adapters_command)
     models_app.command("activate")(activate_command)
     models_app.command("rollback")(rollback_command)

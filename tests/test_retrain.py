@@ -1,0 +1,54 @@
+"""`quarry retrain` end to end on CPU: oracle traces -> a few real training steps -> GGUF adapter ->
+held-out comparison in llama.cpp -> activation by the gate; the second pass continues from the first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def sample_store(tmp_path) -> Path:
+    """The sample corpus ingested with its gold facts loaded (no fact extraction needed)."""
+    from quarry.extract.gold import load_gold_facts
+    from quarry.extract.pipeline import ingest
+    from quarry.store.db import connect
+
+    path = tmp_path / "sample.duckdb"
+    ingest([ROOT / "sample_corpus" / "mail", ROOT / "sample_corpus" / "docs"], path)
+    con = connect(path)
+    load_gold_facts(con, ROOT / "sample_corpus" / "gold_facts.json")
+    con.close()
+    return path
+
+
+def test_retrain_trains_compares_and_activates_only_when_not_worse(sample_store, tmp_path, monkeypatch, smollm2_gguf):
+    from quarry.agent.retrain import RetrainConfig, retrain
+    from quarry.finetune import registry
+    from quarry.store.session import StoreSession
+
+    monkeypatch.setenv("QUARRY_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(registry, "SHIPPED_DIR", tmp_path / "no-shipped-adapters")
+    config = RetrainConfig(db=sample_store, n=12, student="local:smollm2-135m", eval_limit=2, epochs=1,
+                           max_steps=2, name="first")
+    first = retrain(config)
+    assert first.training_traces >= 10 and first.training.steps == 2
+    assert first.active is None and first.activated, "with nothing live, the first adapter goes live"
+    assert registry.active_name() == "first"
+    assert registry.get_adapter("first").metrics["heldout_n"] == 2
+    # The held-out questions were never training questions.
+    store = StoreSession(sample_store)
+    trained = {row[0] for row in store.reader().execute("SELECT question FROM traces WHERE verified").fetchall()}
+    store.close()
+    assert first.eval_questions == 2 and trained
+
+    second = retrain(config.model_copy(update={"name": "second", "n": 4, "seed": 1}))
+    assert second.started_from == "first", "retraining continues from the live adapter's weights"
+    assert second.active_name == "first" and second.active is not None
+    assert second.activated == (second.candidate.accuracy >= second.active.accuracy)
+    assert registry.active_name() == ("second" if second.activated else "first")
+    with pytest.raises(Exception, match="not empty"):
+        retrain(config.model_copy(update={"name": "second"}))
