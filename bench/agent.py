@@ -26,24 +26,11 @@ from quarry.agent.loop import AgentResult
 from quarry.agent.scoring import match_calendar_add, score_answer
 from quarry.agent.session import AgentSession
 from quarry.agent.teacher import mailbox_now, scratch_copy
-from quarry.extract.gold import GoldQuestion, load_gold_facts, load_questions
-from quarry.extract.pipeline import ingest
-from quarry.store.db import connect
+from quarry.extract.gold import GoldQuestion, build_gold_store, load_questions
 from quarry.store.session import StoreSession
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "sample_corpus"
-
-
-def build_sample_store(path: Path) -> Path:
-    """The sample corpus ingested, with the gold facts and calendar loaded."""
-    ingest([CORPUS / "mail", CORPUS / "docs"], path)
-    con = connect(path)
-    try:
-        load_gold_facts(con, CORPUS / "gold_facts.json")
-    finally:
-        con.close()
-    return path
 
 
 def is_correct(result: AgentResult, gold: GoldQuestion) -> bool:
@@ -98,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     questions = load_questions(args.questions)[: args.n]
     with tempfile.TemporaryDirectory(prefix="quarry-bench-") as tmp:
-        db = args.db or build_sample_store(Path(tmp) / "sample.duckdb")
+        db = args.db or build_gold_store(CORPUS, Path(tmp) / "sample.duckdb")
         run(db, questions, args.model, args.max_steps, args.profile)
 
 

@@ -28,17 +28,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
 
 
 def make_traces(folder: Path, count: int) -> Path:
     """Verified oracle traces of the sample corpus, as training JSONL."""
-    from agent import build_sample_store
-
     from quarry.agent.teacher import generate_traces
+    from quarry.extract.gold import build_gold_store
     from quarry.store.session import StoreSession
 
-    store = StoreSession(build_sample_store(folder / "sample.duckdb"))
+    store = StoreSession(build_gold_store(ROOT / "sample_corpus", folder / "sample.duckdb"))
     try:
         out = folder / "traces.jsonl"
         summary = generate_traces(store, "oracle", count, seed=0, out=out)

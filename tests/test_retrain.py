@@ -13,16 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def sample_store(tmp_path) -> Path:
     """The sample corpus ingested with its gold facts loaded (no fact extraction needed)."""
-    from quarry.extract.gold import load_gold_facts
-    from quarry.extract.pipeline import ingest
-    from quarry.store.db import connect
+    from quarry.extract.gold import build_gold_store
 
-    path = tmp_path / "sample.duckdb"
-    ingest([ROOT / "sample_corpus" / "mail", ROOT / "sample_corpus" / "docs"], path)
-    con = connect(path)
-    load_gold_facts(con, ROOT / "sample_corpus" / "gold_facts.json")
-    con.close()
-    return path
+    return build_gold_store(ROOT / "sample_corpus", tmp_path / "sample.duckdb")
 
 
 def test_retrain_trains_compares_and_activates_only_when_not_worse(sample_store, tmp_path, monkeypatch, smollm2_gguf):

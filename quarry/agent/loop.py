@@ -1,6 +1,7 @@
 """The plan/act loop: one question in, tool calls out, a cited answer back, every run a trace.
 
-Each step is one model call offered the tools; a tool call runs through `run_tool`, whose errors go
+Each step is one model call offered the tools (the first must be a tool call: answers come from tool
+results, never from memory); a tool call runs through `run_tool`, whose errors go
 back to the model as the tool's result so it can repair the call. After `max_steps` model calls
 without a final answer, one more call without tools forces an answer. The conversation is kept in
 OpenAI chat format and stored as-is in `traces`, so it is also training data.
@@ -100,10 +101,10 @@ class _Run:
         self.usage = Usage()
         self.step_usage: list[dict[str, Any]] = []
 
-    def call(self, tools: list[dict[str, Any]] | None) -> Reply:
+    def call(self, tools: list[dict[str, Any]] | None, tool_choice: str | None = None) -> Reply:
         """One model call, between steps only: a cancel request is honoured here."""
         _check_cancel(self.cancel)
-        reply = self.model.chat(self.messages, tools=tools, max_tokens=self.max_tokens)
+        reply = self.model.chat(self.messages, tools=tools, max_tokens=self.max_tokens, tool_choice=tool_choice)
         reply = _with_ids(reply, len(self.step_usage))
         self.usage += reply.usage
         self.step_usage.append({**reply.usage.model_dump(), "latency_s": round(reply.latency_s, 4)})
@@ -111,8 +112,9 @@ class _Run:
 
     def act(self, max_steps: int) -> str | None:
         """Up to `max_steps` model calls offered the tools; the final answer, or None if none came."""
-        for _ in range(max_steps):
-            reply = self.call(self.specs)
+        for step in range(max_steps):
+            # The first reply must be a tool call: an answer is only ever read off tool results.
+            reply = self.call(self.specs, "required" if step == 0 else None)
             self.messages.append(reply.as_assistant_message())
             if not reply.tool_calls:
                 return reply.text.strip() or NO_ANSWER

@@ -70,6 +70,7 @@ class ReplayModel:
         max_tokens: int = 512,
         temperature: float = 0.0,
         seed: int | None = None,
+        tool_choice: str | None = None,
     ) -> Reply:
         if self.calls >= len(self.turns):
             raise ModelError(f"{self.model_id}: replay exhausted after {len(self.turns)} assistant turns")

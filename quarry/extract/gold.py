@@ -194,3 +194,18 @@ def answer_matches(question: GoldQuestion, rows: list[tuple]) -> bool:
             return False
     return _text(cell) in {_text(question.answer), *(_text(a) for a in question.accept)}
 
+
+
+def build_gold_store(corpus: Path, path: Path) -> Path:
+    """A store of a corpus with its gold facts: the mail and docs ingested, then `gold_facts.json`
+    (and its calendar) loaded, so agent figures measure retrieval and answering, not extraction."""
+    from quarry.extract.pipeline import ingest
+    from quarry.store.db import connect
+
+    ingest([corpus / "mail", corpus / "docs"], path)
+    con = connect(path)
+    try:
+        load_gold_facts(con, corpus / "gold_facts.json")
+    finally:
+        con.close()
+    return path

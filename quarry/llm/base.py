@@ -68,6 +68,7 @@ class ChatModel(Protocol):
 
     `json_schema`, when given, constrains the reply text to JSON valid against it (enforced while
     decoding on local models). `tools` are offered in OpenAI format; calls come back in `Reply.tool_calls`.
+    `tool_choice` follows OpenAI: None/"auto", "required" (the reply must be a tool call), "none".
     """
 
     model_id: str
@@ -81,4 +82,5 @@ class ChatModel(Protocol):
         max_tokens: int = 512,
         temperature: float = 0.0,
         seed: int | None = None,
+        tool_choice: str | None = None,
     ) -> Reply: ...

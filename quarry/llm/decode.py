@@ -20,6 +20,8 @@ from quarry.llm.grammar import GrammarGuard
 from quarry.llm.llamacpp import llama_cpp, token_bytes
 
 _TOP_K = 40
+#: Attribute on the Llama object: (prompt tokens, next-token logits) of the last fully evaluated prompt.
+_SAVED_LOGITS = "_quarry_prompt_logits"
 #: On a grammar rejection, this many best tokens are checked one by one before a full-vocabulary mask.
 _CANDIDATES = 64
 
@@ -72,20 +74,27 @@ def _constrained_pick(logits: np.ndarray, temperature: float, rng: np.random.Gen
     return _pick(masked, temperature, rng)
 
 
-def _feed_prompt(llm: Any, tokens: list[int]) -> int:
+def _feed_prompt(llm: Any, tokens: list[int]) -> tuple[int, np.ndarray | None]:
     """Evaluate the prompt, reusing the KV cache for the prefix shared with the previous call.
 
-    Returns how many prompt tokens came from the cache."""
+    Returns how many prompt tokens came from the cache, and the saved next-token logits when the
+    whole prompt was evaluated before: re-evaluating its last token alone would give slightly
+    different logits than the batched first pass (another kernel), so a repeated prompt with the
+    same seed could sample differently."""
     cached = llm.input_ids[: llm.n_tokens]
     shared = 0
     for a, b in zip(cached, tokens):
         if a != b:
             break
         shared += 1
+    saved = getattr(llm, _SAVED_LOGITS, None)
+    if shared == len(tokens) and saved is not None and saved[0] == tuple(tokens):
+        llm.n_tokens = shared
+        return shared, saved[1]
     shared = min(shared, len(tokens) - 1)  # re-evaluate at least one token to get fresh logits
     llm.n_tokens = shared
     llm.eval(tokens[shared:])
-    return shared
+    return shared, None
 
 
 def generate(
@@ -112,9 +121,14 @@ def generate(
     pieces: list[str] = []
     first_token_s, finish, produced, cached = 0.0, "length", 0, 0
     try:
-        cached = _feed_prompt(llm, prompt)
+        cached, saved = _feed_prompt(llm, prompt)
         for step in range(max_tokens):
-            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
+            if step == 0 and saved is not None:
+                logits = saved.copy()
+            else:
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
+            if step == 0 and saved is None:
+                setattr(llm, _SAVED_LOGITS, (tuple(prompt), logits.copy()))
             token = _pick(logits, temperature, rng)
             if guard is not None and token >= 0 and not guard.allows(token):
                 token = _constrained_pick(logits, temperature, rng, guard)
