@@ -121,7 +121,7 @@ def test_conflicts_use_half_open_slots(session):
 
 def test_calendar_list_tool(session):
     listed = call(session, "calendar_list", start="2026-03-01T00:00:00Z", end="2026-04-01T00:00:00Z")
-    assert listed.content.splitlines()[1].startswith("dentist@test | Dentist | 2026-03-14T09:30:00+00:00")
+    assert listed.content.splitlines()[1].startswith("dentist@test | Dentist | Sat 2026-03-14 09:30 UTC")
     empty = call(session, "calendar_list", start="2027-01-01T00:00:00Z", end="2027-02-01T00:00:00Z")
     assert empty.content.startswith("(no calendar events")
 

@@ -79,12 +79,12 @@ def test_schema_description_lists_the_views_compactly():
     assert len(text) < 2500
 
 
-def test_sql_returns_a_compact_table_with_iso_times(ctx):
+def test_sql_returns_a_compact_table_with_weekday_utc_times(ctx):
     result = call(ctx, "sql", query="SELECT title, starts_at, message_id FROM events WHERE title ILIKE '%pickle%'")
     assert result.ok
     assert result.content.splitlines() == [
         "title | starts_at | message_id",
-        "Pickle game | 2026-03-14T10:00:00+00:00 | pickle-1@club.example",
+        "Pickle game | Sat 2026-03-14 10:00 UTC | pickle-1@club.example",
         "(1 row)",
     ]
 
@@ -128,7 +128,7 @@ def test_read_message_shows_headers_and_a_truncated_body(ctx):
     assert result.ok
     lines = result.content.splitlines()
     assert lines[:5] == ["message_id: retreat-2@work.example", "from: Dana Park <dana@club.example>",
-                         "to: me@home.example", "date: 2026-03-01T09:00:00+00:00", "subject: Retreat agenda"]
+                         "to: me@home.example", "date: Sun 2026-03-01 09:00 UTC", "subject: Retreat agenda"]
     assert "the retreat agenda is long." in result.content
     assert len(result.content) < 1800 and result.content.endswith("more characters cut]")
 

@@ -7,6 +7,8 @@ DEFAULT_LENGTH for overlap checks.
 
 from __future__ import annotations
 
+import re
+
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -39,9 +41,15 @@ class CalendarEvent(BaseModel):
         return self.ends_at or self.starts_at + DEFAULT_LENGTH
 
 
+#: quarry.store.query.instant_text's form: optional weekday, the ISO part, optional " UTC".
+_SHOWN_FORM = re.compile(r"^(?:[A-Za-z]{3},?\s+)?(\d{4}-\d{2}-\d{2}(?:[ T][\d:.]+)?)\s*UTC$")
+
+
 def parse_instant(text: str, what: str = "time") -> datetime:
-    """An ISO 8601 date or time as a UTC instant; no offset means UTC, a bare date means midnight UTC."""
-    raw = text.strip()
+    """An ISO 8601 date or time as a UTC instant; no offset means UTC, a bare date means midnight UTC.
+
+    Also takes the form tool results show ('Fri 2026-10-09 20:00 UTC'), so a model can copy it."""
+    raw = _SHOWN_FORM.sub(r"\1", text.strip())
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:

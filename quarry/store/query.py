@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 import duckdb
@@ -82,12 +82,21 @@ def _explain(exc: duckdb.Error) -> str:
     return first
 
 
+def instant_text(value: datetime) -> str:
+    """'Fri 2026-10-09 20:00 UTC': the weekday written out (a small model should not have to compute
+    it), 24-hour UTC, seconds only when not zero. `parse_instant` reads this form back."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    clock = "%H:%M:%S" if value.second else "%H:%M"
+    return value.strftime(f"%a %Y-%m-%d {clock}") + (" UTC" if value.tzinfo is not None else "")
+
+
 def cell_text(value: Any, width: int = CELL_CHARS) -> str:
-    """One cell as compact text: ISO timestamps with offset, NULL, long text cut to `width` chars."""
+    """One cell as compact text: instants as `instant_text`, NULL, long text cut to `width` chars."""
     if value is None:
         return "NULL"
     if isinstance(value, datetime):
-        text = value.isoformat()
+        text = instant_text(value)
     elif isinstance(value, date):
         text = value.isoformat()
     elif isinstance(value, (list, tuple)):
