@@ -174,18 +174,25 @@ def processed_messages(con: duckdb.DuckDBPyConnection, extractor: str, model: st
 
 def evaluate_store(db: Path, gold_path: Path, *, extractor: str | None = None, model: str | None = None,
                    tolerance_minutes: int = 60) -> ScoreReport:
-    """Score the facts stored in `db` against a gold_facts.json file.
+    """Score the facts stored in `db` against a gold_facts.json file (see `evaluate_connection`)."""
+    con = connect(db, read_only=True)
+    try:
+        return evaluate_connection(con, gold_path, extractor=extractor, model=model,
+                                   tolerance_minutes=tolerance_minutes)
+    finally:
+        con.close()
+
+
+def evaluate_connection(con: duckdb.DuckDBPyConnection, gold_path: Path, *, extractor: str | None = None,
+                        model: str | None = None, tolerance_minutes: int = 60) -> ScoreReport:
+    """Score the facts in an open store against a gold_facts.json file.
 
     With `extractor`, gold facts are limited to the messages that extractor processed, so an LLM run over a
     sample is scored on that sample (reported as `messages_scored`).
     """
     gold = gold_items(read_gold_facts(gold_path))
-    con = connect(db, read_only=True)
-    try:
-        pred = predicted(con, extractor, model)
-        seen = processed_messages(con, extractor, model) if extractor else None
-    finally:
-        con.close()
+    pred = predicted(con, extractor, model)
+    seen = processed_messages(con, extractor, model) if extractor else None
     if seen is not None:
         gold = {kind: [g for g in items if g.sources & seen] for kind, items in gold.items()}
     report = score(gold, pred, extractor=extractor, model=model, tolerance_minutes=tolerance_minutes)
