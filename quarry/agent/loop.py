@@ -1,9 +1,9 @@
 """The plan/act loop: one question in, tool calls out, a cited answer back, every run a trace.
 
-Each step is one model call offered the tools (the first must be a tool call: answers come from tool
-results, never from memory); a tool call runs through `run_tool`, whose errors go
-back to the model as the tool's result so it can repair the call. After `max_steps` model calls
-without a final answer, one more call without tools forces an answer. The conversation is kept in
+Each step is one model call offered the tools; a tool call runs through `run_tool`, whose errors go
+back to the model as the tool's result so it can repair the call. The first reply, and the reply after
+a failed call, must be tool calls: answers come from tool results, and a repair is a new call. After
+`max_steps` model calls without a final answer, one more call without tools forces an answer. The conversation is kept in
 OpenAI chat format and stored as-is in `traces`, so it is also training data.
 """
 
@@ -112,9 +112,9 @@ class _Run:
 
     def act(self, max_steps: int) -> str | None:
         """Up to `max_steps` model calls offered the tools; the final answer, or None if none came."""
-        for step in range(max_steps):
-            # The first reply must be a tool call: an answer is only ever read off tool results.
-            reply = self.call(self.specs, "required" if step == 0 else None)
+        must_call = True  # the first reply must be a tool call: answers are read off tool results
+        for _ in range(max_steps):
+            reply = self.call(self.specs, "required" if must_call else None)
             self.messages.append(reply.as_assistant_message())
             if not reply.tool_calls:
                 return reply.text.strip() or NO_ANSWER
@@ -124,6 +124,8 @@ class _Run:
                 self.messages.append({"role": "tool", "tool_call_id": call.id, "content": step.result})
                 if self.on_step:
                     self.on_step(step)
+            # After a failed call the next reply must be a call again (the repair), not prose about it.
+            must_call = not self.steps[-1].ok
         return None
 
     def force_answer(self) -> str:
