@@ -5,9 +5,11 @@ verified oracle traces of the sample corpus, rendered the same way (student prom
 assistant-only targets). They differ in how a step is computed:
   plain:  padded batches of `--batch` examples, `model(input_ids, attention_mask, labels)`, i.e.
           full-vocabulary logits at every position (what a first transformers+peft script does);
-  quarry: `quarry.finetune.train` (examples packed into rows, no padding, LM head only at the
-          assistant positions).
-Throughput counts real (non-padding) tokens per second of optimizer steps; every configuration runs
+  quarry: `quarry.finetune.train` (examples packed into rows that hold their shared prefix --
+          system prompt, schema, tool specs -- once; no padding; LM head only at assistant positions).
+Throughput counts the examples' own tokens (no padding; a shared prefix counted once per example, as
+if unpacked) per second of optimizer steps, so both sides measure how fast the same data is learned
+from; tests/test_finetune.py checks that the packed loss equals the unpacked one. Every configuration runs
 in its own subprocess, so peak RSS is that configuration's alone. Run it with nothing else on the
 cores: PyTorch slows 10-20x when it shares them.
 

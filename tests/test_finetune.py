@@ -159,3 +159,67 @@ def test_the_committed_adapter_carries_its_provenance_and_answers_through_llama_
                 {"role": "user", "content": "When is the board dinner?"}]
     reply = model.chat(messages, tools=tools, max_tokens=96)
     assert reply.tool_calls and reply.tool_calls[0].name in {spec["function"]["name"] for spec in tools}
+
+
+def _tiny_causal_lm(kind: str):
+    """A randomly initialised two-layer model of the given architecture (no weights needed)."""
+    import torch
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    if kind == "gemma3":  # one sliding layer with a window shorter than a packed row
+        config = Gemma3TextConfig(vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                  num_attention_heads=2, num_key_value_heads=1, head_dim=32, sliding_window=24,
+                                  layer_types=["sliding_attention", "full_attention"])
+        return Gemma3ForCausalLM(config).eval()
+    config = LlamaConfig(vocab_size=300, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=1)
+    return LlamaForCausalLM(config).eval()
+
+
+@pytest.mark.parametrize("kind", ["llama", "gemma3"])
+def test_rows_sharing_a_prefix_give_exactly_the_unpacked_loss(kind):
+    """Packing with a shared prefix is an optimisation, not an approximation: same loss, same gradients."""
+    import random
+
+    import torch
+
+    from quarry.finetune.dataset import MIN_SHARED_PREFIX, Example, PackedBatch, pack
+    from quarry.finetune.objective import AssistantLoss, to_tensors
+
+    rng = random.Random(3)
+    prefix = [rng.randrange(5, 300) for _ in range(MIN_SHARED_PREFIX + 6)]
+    examples = []
+    for i in range(4):
+        question = [rng.randrange(5, 300) for _ in range(rng.randrange(4, 12))]
+        answer = [rng.randrange(5, 300) for _ in range(rng.randrange(3, 9))]
+        ids = prefix + question + answer
+        examples.append(Example(f"t{i}", "x", ids, [0] * (len(ids) - len(answer)) + [1] * len(answer)))
+    rows = pack(examples, batch_tokens=256)
+    assert len(rows) == 1 and rows[0].input_ids[: len(prefix)] == prefix
+    assert len(rows[0].input_ids) == len(prefix) + sum(len(e.input_ids) - len(prefix) for e in examples)
+    assert rows[0].example_tokens == sum(len(e.input_ids) for e in examples)
+
+    model = AssistantLoss(_tiny_causal_lm(kind))
+
+    def loss_and_grad(batches):
+        model.zero_grad()
+        total = sum(model(**to_tensors(b, torch.device("cpu")))[0] for b in batches)
+        total.backward()
+        grad = next(p for p in model.parameters() if p.grad is not None).grad.clone()
+        return total.item(), grad
+
+    alone = []
+    for example in examples:
+        row = PackedBatch()
+        row.add(example)
+        alone.append(row)
+    packed_loss, packed_grad = loss_and_grad(rows)
+    alone_loss, alone_grad = loss_and_grad(alone)
+    with torch.no_grad():  # and the masks agree with the model's own (causal, sliding window) masking
+        native = sum(torch.nn.functional.cross_entropy(
+            model.model(input_ids=torch.tensor([e.input_ids])).logits[0], torch.tensor(e.targets),
+            ignore_index=-100, reduction="sum").item() for e in examples)
+    assert native == pytest.approx(alone_loss, rel=1e-5)
+    assert packed_loss == pytest.approx(alone_loss, rel=1e-5)
+    assert torch.allclose(packed_grad, alone_grad, atol=1e-5)

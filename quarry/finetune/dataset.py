@@ -69,22 +69,46 @@ class Example:
         return [tok if keep else IGNORE for tok, keep in zip(shifted, trained)]
 
 
+#: Segment id of a row's shared prefix: every segment after it attends to it.
+SHARED = -1
+#: A prefix is shared within a row only when it saves at least this many tokens per example.
+MIN_SHARED_PREFIX = 64
+
+
 @dataclass
 class PackedBatch:
-    """Several examples concatenated into one row; positions restart at 0 for each example.
+    """Several examples in one row, each a segment that attends only to itself and the shared prefix.
 
-    transformers builds a block-diagonal causal mask from restarting position ids, so packed
-    examples never attend to each other and no token is padding.
+    Traces of one store share a long token prefix (student system prompt, schema, tool specs), so a
+    row holds that prefix once, then the rest of each example; positions continue after the prefix as
+    if each example were alone. This is exact: under causal attention the prefix's hidden states are
+    the same for every example, and the loss is the same sum. `objective.attention_masks` turns the
+    segment ids into the block mask; no token is padding.
     """
 
     input_ids: list[int] = field(default_factory=list)
     position_ids: list[int] = field(default_factory=list)
     targets: list[int] = field(default_factory=list)
+    segment_ids: list[int] = field(default_factory=list)
+    #: Tokens of the examples as they would be unpacked (the shared prefix counted once per example).
+    example_tokens: int = 0
+    segments: int = 0
 
-    def add(self, example: Example) -> None:
-        self.input_ids += example.input_ids
-        self.position_ids += list(range(len(example.input_ids)))
-        self.targets += example.targets
+    def share(self, prefix: list[int]) -> None:
+        """Open the row with a prefix the later segments attend to (it carries no targets)."""
+        self.input_ids += prefix
+        self.position_ids += list(range(len(prefix)))
+        self.targets += [IGNORE] * len(prefix)
+        self.segment_ids += [SHARED] * len(prefix)
+
+    def add(self, example: Example, start: int = 0) -> None:
+        """Append the example from token `start` on (after a shared prefix of that length) as a segment."""
+        self.input_ids += example.input_ids[start:]
+        self.position_ids += list(range(start, len(example.input_ids)))
+        self.targets += example.targets[start:]
+        self.segment_ids += [self.segments] * (len(example.input_ids) - start)
+        self.segments += 1
+        self.example_tokens += len(example.input_ids)
 
     @property
     def n_target(self) -> int:
@@ -245,20 +269,63 @@ def build_dataset(config: DatasetConfig, renderer: Renderer, tokenizer: Tokenize
     )
 
 
-def pack(examples: list[Example], batch_tokens: int, seed: int | None = None) -> list[PackedBatch]:
-    """First-fit-decreasing packing into rows of at most `batch_tokens`; shuffled if seeded."""
-    bins: list[PackedBatch] = []
+def _shareable(example: Example) -> int:
+    """How many leading tokens may be shared: up to (not including) the position that predicts the
+    first trained token, since a shared position cannot carry one example's target."""
+    first = example.mask.index(1) if 1 in example.mask else len(example.input_ids)
+    return max(0, min(first - 1, len(example.input_ids) - 1))
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def prefix_groups(examples: list[Example]) -> list[tuple[int, list[Example]]]:
+    """Examples grouped by a shared token prefix of at least MIN_SHARED_PREFIX tokens: (length, group).
+
+    Sorted by tokens, examples with a common prefix are neighbours; a group grows while the prefix
+    all its members share stays long enough. Examples that share nothing come back with length 0.
+    """
+    groups: list[tuple[int, list[Example]]] = []
+    for example in sorted(examples, key=lambda e: e.input_ids):
+        if groups:
+            shared, members = groups[-1]
+            length = min(shared, _common_prefix(members[0].input_ids, example.input_ids), _shareable(example))
+            if length >= MIN_SHARED_PREFIX:
+                groups[-1] = (length, [*members, example])
+                continue
+        groups.append((_shareable(example), [example]))
+    loose = [e for length, members in groups if len(members) == 1 or length < MIN_SHARED_PREFIX for e in members]
+    shared = [(length, members) for length, members in groups if len(members) > 1 and length >= MIN_SHARED_PREFIX]
+    return shared + ([(0, loose)] if loose else [])
+
+
+def _fill(examples: list[Example], prefix: int, batch_tokens: int) -> list[PackedBatch]:
+    """First-fit-decreasing of the examples' rests into rows that each open with the shared prefix."""
+    rows: list[PackedBatch] = []
     for example in sorted(examples, key=lambda e: len(e.input_ids), reverse=True):
         if len(example.input_ids) > batch_tokens:
             raise TrainingError(f"example {example.trace_id} has {len(example.input_ids)} tokens, "
                                 f"more than --batch-tokens {batch_tokens}")
-        for batch in bins:
-            if len(batch.input_ids) + len(example.input_ids) <= batch_tokens:
-                batch.add(example)
-                break
-        else:
-            bins.append(PackedBatch())
-            bins[-1].add(example)
+        rest = len(example.input_ids) - prefix
+        row = next((r for r in rows if len(r.input_ids) + rest <= batch_tokens), None)
+        if row is None:
+            row = PackedBatch()
+            if prefix:
+                row.share(example.input_ids[:prefix])
+            rows.append(row)
+        row.add(example, prefix)
+    return rows
+
+
+def pack(examples: list[Example], batch_tokens: int, seed: int | None = None) -> list[PackedBatch]:
+    """Rows of at most `batch_tokens`, shared prefixes held once per row; shuffled if seeded."""
+    rows = [row for prefix, group in prefix_groups(examples) for row in _fill(group, prefix, batch_tokens)]
     if seed is not None:
-        random.Random(seed).shuffle(bins)
-    return bins
+        random.Random(seed).shuffle(rows)
+    return rows

@@ -1,4 +1,5 @@
-"""The training objective: next-token loss on assistant tokens, LM head applied only there.
+"""The training objective: next-token loss on assistant tokens, LM head applied only there, over
+packed rows whose block attention mask comes from segment ids (see dataset.PackedBatch).
 
 The output projection over a 49k-262k vocabulary dominates a small model's step; computing it only
 for the few hundred assistant positions of a packed row (instead of full [seq, vocab] logits) gives
@@ -13,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from quarry.finetune.dataset import IGNORE, PackedBatch
+from quarry.finetune.dataset import IGNORE, SHARED, PackedBatch
 
 
 class AssistantLoss(nn.Module):
@@ -23,12 +24,12 @@ class AssistantLoss(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor,
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, segment_ids: torch.Tensor,
                 targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         causal = _causal_lm(self.model)
-        # attention_mask=None + restarting position_ids -> transformers builds the packed
-        # (block-diagonal) causal mask, so examples in one row never see each other.
-        hidden = causal.model(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state
+        masks = attention_masks(segment_ids[0], position_ids[0], causal.config)
+        hidden = causal.model(input_ids=input_ids, position_ids=position_ids, attention_mask=masks,
+                              use_cache=False).last_hidden_state
         keep = targets != IGNORE
         logits = causal.lm_head(hidden[keep])
         softcap = getattr(causal.config, "final_logit_softcapping", None)
@@ -36,6 +37,23 @@ class AssistantLoss(nn.Module):
             logits = torch.tanh(logits / softcap) * softcap
         loss = nn.functional.cross_entropy(logits.float(), targets[keep], reduction="sum")
         return loss, keep.sum()
+
+
+def attention_masks(segment_ids: torch.Tensor, position_ids: torch.Tensor, config: Any) -> Any:
+    """The row's [1, 1, L, L] boolean masks (True = may attend): causal, within a segment or onto the
+    shared prefix. Models with per-layer attention types (Gemma 3's sliding layers) get one mask per
+    type, the sliding one also limited to the window measured in positions."""
+    same = (segment_ids[:, None] == segment_ids[None, :]) | (segment_ids[None, :] == SHARED)
+    full = (torch.ones_like(same).tril() & same)[None, None]
+    layer_types = getattr(config, "layer_types", None)
+    if not layer_types:
+        return full
+    masks = {}
+    for kind in set(layer_types):
+        window = getattr(config, "sliding_window", None) if kind == "sliding_attention" else None
+        near = (position_ids[:, None] - position_ids[None, :]) < window if window else None
+        masks[kind] = full & near[None, None] if near is not None else full
+    return masks
 
 
 def _causal_lm(model: nn.Module) -> Any:
@@ -49,4 +67,4 @@ def to_tensors(batch: PackedBatch, device: torch.device) -> dict[str, torch.Tens
         return torch.tensor([values], dtype=torch.long, device=device)
 
     return {"input_ids": row(batch.input_ids), "position_ids": row(batch.position_ids),
-            "targets": row(batch.targets)}
+            "segment_ids": row(batch.segment_ids), "targets": row(batch.targets)}

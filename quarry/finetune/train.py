@@ -222,7 +222,7 @@ class _Trainer:
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return loss_sum / n_total, sum(len(b.input_ids) for b in group)
+        return loss_sum / n_total, sum(b.example_tokens for b in group)
 
     def evaluate(self) -> float | None:
         """Token-weighted loss over the held-out templates (None without an eval split)."""
