@@ -9,7 +9,7 @@ import pytest
 
 from quarry.finetune.dataset import DatasetConfig, tokenize_record
 from quarry.finetune.train import TrainConfig, train
-from tests.conftest import ft_trace, FT_EVENTS
+from tests.conftest import FT_EVENTS, FT_TEMPLATES, ft_trace
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +39,27 @@ def test_loss_mask_covers_exactly_the_assistant_turns(smol_tokenizer_and_format,
     assert "LONG TEACHER PROMPT" not in untrained + trained
 
 
-def test_a_few_steps_lower_eval_loss_and_resume_keeps_the_step_count(ft_traces, tmp_path):
-    out = tmp_path / "run"
-    config = TrainConfig(student="local:smollm2-135m", traces=[ft_traces], out=out, max_steps=4,
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, smollm2_gguf):
+    """One real run on smollm2-135m shared by the tests below: 4 steps, then resumed to 6."""
+    folder = tmp_path_factory.mktemp("ft")
+    traces = folder / "traces.jsonl"
+    traces.write_text("".join(json.dumps(ft_trace(name, i * 10 + j, event)) + "\n" for i, name in enumerate(FT_TEMPLATES)
+                              for j, event in enumerate(FT_EVENTS)), encoding="utf-8")
+    config = TrainConfig(student="local:smollm2-135m", traces=[traces], out=folder / "run", max_steps=4,
                          batch_tokens=512, eval_every=2, seed=0, eval_templates=["who"])
     first = train(config)
-    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    metrics = [json.loads(line) for line in (config.out / "metrics.jsonl").read_text().splitlines()]
+    resumed = train(config.model_copy(update={"max_steps": 6}), resume=True)
+    return config.out, first, metrics, resumed
+
+
+def test_a_few_steps_lower_eval_loss_and_resume_keeps_the_step_count(trained_run):
+    out, first, metrics, resumed = trained_run
     evals = [m["eval_loss"] for m in metrics if m.get("eval_loss") is not None]
     assert first.steps == 4 and len(evals) >= 2
     assert evals[-1] < evals[0], f"eval loss did not fall: {evals}"
     assert (out / "loss.png").exists() and (out / "config.json").exists()
-    resumed = train(config.model_copy(update={"max_steps": 6}), resume=True)
     assert resumed.steps == 6
 
 
@@ -68,16 +78,13 @@ def _target_logprob(llm, prompt: str, target: str) -> float:
 
 
 def test_exported_gguf_adapter_loads_in_llama_cpp_and_moves_toward_the_training_data(
-        ft_traces, smollm2_gguf, tmp_path):
+        trained_run, smollm2_gguf, tmp_path):
     from llama_cpp import Llama
 
     from quarry.finetune.export import export_gguf_lora
     from quarry.llm.chat_format import ChatFormat
 
-    out = tmp_path / "run"
-    train(TrainConfig(student="local:smollm2-135m", traces=[ft_traces], out=out, max_steps=6,
-                      batch_tokens=512, eval_every=3, seed=0, eval_templates=["who"]))
-    adapter = export_gguf_lora(out, tmp_path / "adapter.gguf")
+    adapter = export_gguf_lora(trained_run[0], tmp_path / "adapter.gguf")
     record = ft_trace("when", 3, FT_EVENTS[3])  # a trained template
     messages = [{"role": "system", "content": record["metadata"]["student_system_prompt"]},
                 *record["messages"][1:4]]

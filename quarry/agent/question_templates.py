@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from quarry.agent.scoring import question_hash
 from quarry.extract.gold import GoldQuestion
+from quarry.store.query import instant_text
 
 #: Assumed length of an event with no end time, for calendar overlaps.
 DEFAULT_EVENT_LENGTH = timedelta(hours=1)
@@ -90,10 +91,11 @@ def all_day_date(moment: datetime) -> date:
 
 
 def say_when(moment: datetime, all_day: bool = False) -> str:
-    """Human and ISO forms together, so both people and the scorer read the same answer."""
+    """The form tool results show ('Thu 2026-11-26 20:00 UTC'): a student copies it instead of
+    converting weekdays and month names, and the scorer reads it like any other date."""
     if all_day:
-        return f"{all_day_date(moment):%A %-d %B %Y} (all day, from {iso(moment)})"
-    return f"{moment:%A %-d %B %Y at %H:%M} UTC ({iso(moment)})"
+        return f"{all_day_date(moment):%a %Y-%m-%d} (all day)"
+    return instant_text(moment)
 
 
 def day_text(day: date | datetime) -> str:

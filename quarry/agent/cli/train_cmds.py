@@ -156,12 +156,15 @@ def adapters_command(json_out: JsonOption = False) -> None:
     if json_out:
         print_json({"active": active, "adapters": [r.model_dump() for r in records]})
         return
-    table = Table(title="adapters")
-    for column in ("", "name", "base", "data", "eval loss", "created"):
+    table = Table(title="adapters (* = active)")
+    for column in ("", "name", "base", "data", "eval loss", "held-out success", "created"):
         table.add_column(column)
     for r in records:
-        table.add_row("*" if r.name == active else "", r.name, r.base, (r.data_hash or "")[:12],
-                      str(r.metrics.get("eval_loss", "")), r.created_at)
+        success = r.metrics.get("heldout_success")
+        eval_loss = r.metrics.get("best_eval_loss", r.metrics.get("eval_loss"))
+        table.add_row("*" if r.name == active else "", r.name + (" (shipped)" if r.shipped else ""), r.base,
+                      (r.data_hash or "")[:12], f"{eval_loss:.3f}" if isinstance(eval_loss, float) else "",
+                      f"{success:.0%} of {r.metrics.get('heldout_n')}" if success is not None else "", r.created_at)
     console.print(table)
 
 
