@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from quarry.agent.citations import check_citations, parse_citations
-from quarry.agent.loop import FORCE_ANSWER, AgentCancelled, run_agent
+from quarry.agent.loop import FORCE_ANSWER, INCOMPLETE_CALL, AgentCancelled, run_agent
 from quarry.agent.prompts import NO_ANSWER, system_prompt
 from quarry.agent.replay import ReplayModel
 from quarry.agent.tools.base import ToolContext
@@ -108,11 +108,16 @@ def test_unknown_tool_and_bad_arguments_become_tool_results(ctx):
     model = ReplayModel([
         assistant(None, call("drop_tables", {}, "a")),
         assistant(None, call("sql", {"sql": "SELECT 1"}, "b")),
+        assistant("prose about the error instead of a repair"),
+        assistant(None, call("search", {"text": "marathon"}, "c")),
         assistant("I could not look that up. " + NO_ANSWER),
     ])
     result = run_agent("?", model, TOOLS, ctx, schema=SCHEMA)
     assert result.steps[0].result.startswith("error: no tool named 'drop_tables'")
     assert result.steps[1].result.startswith("error: bad arguments for sql")
+    # After a failed call the next reply must be a call: prose is sent back, not taken as the answer.
+    assert {"role": "user", "content": INCOMPLETE_CALL} in result.messages
+    assert result.steps[2].tool == "search" and result.steps[2].ok
     assert result.answer.endswith(NO_ANSWER) and result.citations == []
 
 

@@ -30,6 +30,10 @@ FORCE_ANSWER = (
 )
 
 
+#: Sent when a reply that had to be a tool call is not a complete one.
+INCOMPLETE_CALL = "error: that reply is not a complete tool call. Call one tool, with short arguments."
+
+
 class AgentCancelled(QuarryError):
     """The user cancelled the run (Ctrl-C in the chat shell); nothing is stored."""
 
@@ -116,6 +120,9 @@ class _Run:
         for _ in range(max_steps):
             reply = self.call(self.specs, "required" if must_call else None)
             self.messages.append(reply.as_assistant_message())
+            if not reply.tool_calls and must_call:  # e.g. cut off at max_tokens inside the call
+                self.messages.append({"role": "user", "content": INCOMPLETE_CALL})
+                continue
             if not reply.tool_calls:
                 return reply.text.strip() or NO_ANSWER
             for call in reply.tool_calls:  # every call gets its result, or the conversation is malformed
