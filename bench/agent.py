@@ -26,6 +26,7 @@ from quarry.agent.loop import AgentResult
 from quarry.agent.scoring import match_calendar_add, score_answer
 from quarry.agent.session import AgentSession
 from quarry.agent.teacher import mailbox_now, scratch_copy
+from quarry.errors import QuarryError
 from quarry.extract.gold import GoldQuestion, build_gold_store, load_questions
 from quarry.store.session import StoreSession
 
@@ -56,7 +57,12 @@ def run(db: Path, questions: list[GoldQuestion], spec: str, max_steps: int, prof
         session = AgentSession(scratch.path, spec, profile=profile, confirm=_allow, now=now, max_steps=max_steps)
         print(f"model {spec} · {session.profile} prompt · today {now:%Y-%m-%d %H:%M} UTC · {len(questions)} questions")
         for gold in questions:
-            result = session.ask(gold.question, metadata={"bench": "agent", "gold_id": gold.id})
+            try:
+                result = session.ask(gold.question, metadata={"bench": "agent", "gold_id": gold.id})
+            except QuarryError as exc:  # counted as a failure, the run goes on
+                print(f"{gold.id:>10} FAIL error: {exc}", flush=True)
+                outcomes.append(False)
+                continue
             ok = is_correct(result, gold)
             outcomes.append(ok)
             tokens.append(result.usage.prompt_tokens + result.usage.completion_tokens)

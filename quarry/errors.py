@@ -33,6 +33,10 @@ class ModelError(QuarryError):
     """A model cannot be found, loaded, verified or reached."""
 
 
+class ContextFull(ModelError):
+    """The conversation no longer fits the model's context window."""
+
+
 class ProviderRefused(ModelError):
     """A provider refused, timed out or rate-limited: a fallback chain moves on to the next one."""
 

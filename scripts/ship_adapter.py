@@ -7,13 +7,14 @@ loss, held-out task success next to the bare base model on the same gold questio
   1. the sample corpus ingested with its gold facts (so traces teach tool use, not extraction errors);
   2. verified traces: `--oracle-n` from the oracle, `--teacher-n` answered by a real teacher model
      (paraphrased questions; kept only if their tool calls ran and the answer checks out);
-  3. `quarry train` on them (student prompt and compact tools, held-out templates for eval loss);
+  3. `quarry train` on them (student prompt and compact tools; by default every template is trained
+     on, since the gold questions are the held-out set);
   4. GGUF export, then both models through `quarry eval agent` on the first `--eval-limit` gold
      questions (never used for training: generation drops them by hash).
 
 Usage:
   .venv/bin/python scripts/ship_adapter.py [--name quarry-smollm2-v1] [--student smollm2-135m]
-      [--oracle-n 240] [--teacher-n 40] [--teacher local:qwen2.5-coder-1.5b] [--epochs 1] [--seed 0]
+      [--oracle-n 240] [--teacher-n 40] [--teacher local:qwen2.5-coder-1.5b] [--epochs 2] [--seed 0]
 """
 
 from __future__ import annotations
@@ -74,9 +75,11 @@ def main() -> None:
     parser.add_argument("--oracle-n", type=int, default=240)
     parser.add_argument("--teacher-n", type=int, default=40)
     parser.add_argument("--teacher", default="local:qwen2.5-coder-1.5b")
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--max-steps", type=int, default=None)
-    parser.add_argument("--batch-tokens", type=int, default=2048)
+    parser.add_argument("--batch-tokens", type=int, default=3072)
+    parser.add_argument("--eval-fraction", type=float, default=0.0,
+                        help="templates held out for eval loss (default none: the gold questions are the held-out set)")
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-limit", type=int, default=20)
@@ -87,7 +90,7 @@ def main() -> None:
     traces, counts = _traces(work, args)
     config = TrainConfig(student=f"local:{args.student}", traces=[traces], out=work / f"run-{args.name}",
                          rank=args.rank, alpha=2.0 * args.rank, epochs=args.epochs, max_steps=args.max_steps,
-                         batch_tokens=args.batch_tokens, seed=args.seed)
+                         batch_tokens=args.batch_tokens, eval_fraction=args.eval_fraction, seed=args.seed)
     result = train(config, _progress)
     run_config = json.loads((result.run_dir / "config.json").read_text(encoding="utf-8"))
     info = StudentInfo.model_validate(run_config["student"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from quarry.agent.citations import check_citations, parse_citations
-from quarry.agent.loop import FORCE_ANSWER, INCOMPLETE_CALL, AgentCancelled, run_agent
+from quarry.agent.loop import FORCE_ANSWER, INCOMPLETE_CALL, RETRY_TEMPERATURE, AgentCancelled, run_agent
 from quarry.agent.prompts import NO_ANSWER, system_prompt
 from quarry.agent.replay import ReplayModel
 from quarry.agent.tools.base import ToolContext
@@ -220,7 +220,9 @@ def test_the_loop_runs_on_real_local_inference(ctx, smollm2_gguf, openai_convers
     trace = get_trace(ctx.store.reader(), result.trace_id)
     openai_conversation_check(trace.messages, trace.tools)
     assert trace.model == "local:smollm2-135m" and trace.final_answer == result.answer
-    assert trace.prompt_tokens > 500 and 0 < trace.completion_tokens <= 64 * 3
+    calls = trace.metadata["step_usage"]  # every model call (retries included) is capped at max_tokens
+    assert trace.prompt_tokens > 500 and 0 < trace.completion_tokens <= 64 * len(calls)
+    assert all(c["completion_tokens"] <= 64 for c in calls)
     assert set(result.citations) | set(result.unknown_citations) == set(parse_citations(result.answer))
 
 
@@ -236,3 +238,26 @@ def test_ask_shows_steps_on_stderr_and_the_answer_on_stdout(agent_store, tmp_pat
     assert "→ sql(query=" in run.stderr and "pickle-1@club.example | Pickleball game moved" in run.stderr
     assert "Saturday 14 March at 10:00 [msg:pickle-1@club.example]" in run.stdout
     assert "1 tool call ·" in run.stdout and "trace " in run.stdout
+
+
+def test_a_repeated_failed_call_is_asked_again_sampled(ctx):
+    class Recording(ReplayModel):
+        def __init__(self, turns):
+            super().__init__(turns)
+            self.temperatures = []
+
+        def chat(self, messages, **kwargs):
+            self.temperatures.append(kwargs.get("temperature", 0.0))
+            return super().chat(messages, **kwargs)
+
+    bad = {"query": "SELECT attendees FROM events"}
+    model = Recording([
+        assistant(None, call("sql", bad, "a")),
+        assistant(None, call("sql", bad, "b")),  # greedy repeats the failed call word for word
+        assistant(None, call("sql", {"query": "SELECT title FROM events"}, "c")),  # the sampled retry
+        assistant("Pickle game. " + NO_ANSWER),
+    ])
+    result = run_agent("?", model, TOOLS, ctx, schema=SCHEMA)
+    assert [s.arguments["query"] for s in result.steps] == [bad["query"], "SELECT title FROM events"]
+    assert not result.steps[0].ok and result.steps[1].ok
+    assert model.temperatures == [0.0, 0.0, RETRY_TEMPERATURE, 0.0]

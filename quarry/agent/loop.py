@@ -2,13 +2,15 @@
 
 Each step is one model call offered the tools; a tool call runs through `run_tool`, whose errors go
 back to the model as the tool's result so it can repair the call. The first reply, and the reply after
-a failed call, must be tool calls: answers come from tool results, and a repair is a new call. After
+a failed call, must be tool calls: answers come from tool results, and a repair is a new call. A call
+repeating a failed one word for word (greedy decoding does that) is asked again, sampled. After
 `max_steps` model calls without a final answer, one more call without tools forces an answer. The conversation is kept in
 OpenAI chat format and stored as-is in `traces`, so it is also training data.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from time import perf_counter
@@ -19,7 +21,7 @@ from pydantic import BaseModel, Field
 from quarry.agent.citations import check_citations
 from quarry.agent.prompts import NO_ANSWER, Profile, system_prompt
 from quarry.agent.tools.base import Tool, ToolContext, run_tool, tool_specs
-from quarry.errors import QuarryError
+from quarry.errors import ContextFull, QuarryError
 from quarry.llm.base import ChatMessage, ChatModel, Reply, ToolCall, Usage
 from quarry.store.traces import Trace, insert_trace
 
@@ -32,6 +34,11 @@ FORCE_ANSWER = (
 
 #: Sent when a reply that had to be a tool call is not a complete one.
 INCOMPLETE_CALL = "error: that reply is not a complete tool call. Call one tool, with short arguments."
+
+
+#: A call identical to one that failed is asked again, sampled at this temperature, up to RETRIES times.
+RETRY_TEMPERATURE = 0.8
+RETRIES = 2
 
 
 class AgentCancelled(QuarryError):
@@ -74,6 +81,12 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise AgentCancelled("cancelled")
 
 
+def _signature(call: ToolCall) -> str:
+    """A tool call's name and arguments, for spotting a call repeated word for word."""
+    arguments = call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments, sort_keys=True)
+    return f"{call.name} {arguments}"
+
+
 def _with_ids(reply: Reply, step_no: int) -> Reply:
     """Give every tool call an id, so each `role: tool` message can point at its call."""
     calls = [
@@ -105,10 +118,12 @@ class _Run:
         self.usage = Usage()
         self.step_usage: list[dict[str, Any]] = []
 
-    def call(self, tools: list[dict[str, Any]] | None, tool_choice: str | None = None) -> Reply:
+    def call(self, tools: list[dict[str, Any]] | None, tool_choice: str | None = None,
+             temperature: float = 0.0) -> Reply:
         """One model call, between steps only: a cancel request is honoured here."""
         _check_cancel(self.cancel)
-        reply = self.model.chat(self.messages, tools=tools, max_tokens=self.max_tokens, tool_choice=tool_choice)
+        reply = self.model.chat(self.messages, tools=tools, max_tokens=self.max_tokens, tool_choice=tool_choice,
+                                temperature=temperature, seed=len(self.step_usage) if temperature else None)
         reply = _with_ids(reply, len(self.step_usage))
         self.usage += reply.usage
         self.step_usage.append({**reply.usage.model_dump(), "latency_s": round(reply.latency_s, 4)})
@@ -117,8 +132,17 @@ class _Run:
     def act(self, max_steps: int) -> str | None:
         """Up to `max_steps` model calls offered the tools; the final answer, or None if none came."""
         must_call = True  # the first reply must be a tool call: answers are read off tool results
+        failed: set[str] = set()
         for _ in range(max_steps):
-            reply = self.call(self.specs, "required" if must_call else None)
+            try:
+                reply = self.call(self.specs, "required" if must_call else None)
+                # Greedy decoding repeats a failed call word for word; a sampled retry can get out of it.
+                for _ in range(RETRIES):
+                    if not any(_signature(c) in failed for c in reply.tool_calls):
+                        break
+                    reply = self.call(self.specs, "required", temperature=RETRY_TEMPERATURE)
+            except ContextFull:
+                return None
             self.messages.append(reply.as_assistant_message())
             if not reply.tool_calls and must_call:  # e.g. cut off at max_tokens inside the call
                 self.messages.append({"role": "user", "content": INCOMPLETE_CALL})
@@ -131,6 +155,8 @@ class _Run:
                 self.messages.append({"role": "tool", "tool_call_id": call.id, "content": step.result})
                 if self.on_step:
                     self.on_step(step)
+            failed |= {_signature(c) for c, step in zip(reply.tool_calls, self.steps[-len(reply.tool_calls):])
+                       if not step.ok}
             # After a failed call the next reply must be a call again (the repair), not prose about it.
             must_call = not self.steps[-1].ok
         return None
@@ -138,7 +164,10 @@ class _Run:
     def force_answer(self) -> str:
         """Ask once more without tools; a reply that still is no text becomes NO_ANSWER."""
         self.messages.append({"role": "user", "content": FORCE_ANSWER})
-        reply = self.call(None)
+        try:
+            reply = self.call(None)
+        except ContextFull:
+            return NO_ANSWER
         text = reply.text.strip() if not reply.tool_calls else ""
         self.messages.append({"role": "assistant", "content": text or None})
         return text or NO_ANSWER

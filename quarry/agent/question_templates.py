@@ -94,7 +94,7 @@ def say_when(moment: datetime, all_day: bool = False) -> str:
     """The form tool results show ('Thu 2026-11-26 20:00 UTC'): a student copies it instead of
     converting weekdays and month names, and the scorer reads it like any other date."""
     if all_day:
-        return f"{all_day_date(moment):%a %Y-%m-%d} (all day)"
+        return f"{all_day_date(moment):%a %Y-%m-%d} (all day, from {instant_text(moment)})"
     return instant_text(moment)
 
 

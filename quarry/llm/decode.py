@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from quarry.errors import ModelError
+from quarry.errors import ContextFull
 from quarry.llm.grammar import GrammarGuard
 from quarry.llm.llamacpp import llama_cpp, token_bytes
 
@@ -110,7 +110,7 @@ def generate(
     """Decode a reply to `prompt` (token ids); `grammar` (GBNF) is enforced on every token."""
     n_ctx = llm.n_ctx()
     if len(prompt) >= n_ctx:
-        raise ModelError(f"prompt has {len(prompt)} tokens but the context holds {n_ctx}; shorten it or raise n_ctx")
+        raise ContextFull(f"prompt has {len(prompt)} tokens but the context holds {n_ctx}; shorten it or raise n_ctx")
     max_tokens = min(max_tokens, n_ctx - len(prompt))
     vocab = llama_cpp.llama_model_get_vocab(llm.model)
     n_vocab = llm.n_vocab()

@@ -26,7 +26,8 @@ from quarry.llm.decode import generate
 from quarry.llm.gguf_meta import read_metadata
 from quarry.llm.grammar import step_grammar
 
-DEFAULT_N_CTX = 4096
+#: Room for the teacher prompt and six tool steps; every catalog model was trained on at least this.
+DEFAULT_N_CTX = 8192
 
 
 def default_threads() -> int:
