@@ -3,7 +3,8 @@
 Each step is one model call offered the tools; a tool call runs through `run_tool`, whose errors go
 back to the model as the tool's result so it can repair the call. The first reply, and the reply after
 a failed call, must be tool calls: answers come from tool results, and a repair is a new call. A call
-repeating a failed one word for word (greedy decoding does that) is asked again, sampled. After
+repeating a failed one word for word, or one cut off (greedy decoding repeats both), is asked again,
+sampled. After
 `max_steps` model calls without a final answer, one more call without tools forces an answer. The conversation is kept in
 OpenAI chat format and stored as-is in `traces`, so it is also training data.
 """
@@ -132,10 +133,11 @@ class _Run:
     def act(self, max_steps: int) -> str | None:
         """Up to `max_steps` model calls offered the tools; the final answer, or None if none came."""
         must_call = True  # the first reply must be a tool call: answers are read off tool results
+        sample = False  # after a cut-off call, greedy decoding would write the same runaway again
         failed: set[str] = set()
         for _ in range(max_steps):
             try:
-                reply = self.call(self.specs, "required" if must_call else None)
+                reply = self.call(self.specs, "required" if must_call else None, RETRY_TEMPERATURE if sample else 0.0)
                 # Greedy decoding repeats a failed call word for word; a sampled retry can get out of it.
                 for _ in range(RETRIES):
                     if not any(_signature(c) in failed for c in reply.tool_calls):
@@ -144,7 +146,8 @@ class _Run:
             except ContextFull:
                 return None
             self.messages.append(reply.as_assistant_message())
-            if not reply.tool_calls and must_call:  # e.g. cut off at max_tokens inside the call
+            sample = not reply.tool_calls and must_call  # e.g. cut off at max_tokens inside the call
+            if sample:
                 self.messages.append({"role": "user", "content": INCOMPLETE_CALL})
                 continue
             if not reply.tool_calls:
