@@ -4,9 +4,9 @@ Each step is one model call offered the tools; a tool call runs through `run_too
 back to the model as the tool's result so it can repair the call. The first reply, and the reply after
 a failed call, must be tool calls: answers come from tool results, and a repair is a new call. A call
 repeating a failed one word for word, or one cut off (greedy decoding repeats both), is asked again,
-sampled. After
-`max_steps` model calls without a final answer, one more call without tools forces an answer. The conversation is kept in
-OpenAI chat format and stored as-is in `traces`, so it is also training data.
+sampled. After `max_steps` model calls without a final answer, one more call without tools forces an
+answer. The conversation is kept in OpenAI chat format and stored as-is in `traces`, so it is also
+training data.
 """
 
 from __future__ import annotations
