@@ -169,3 +169,11 @@ def test_cli_sql_refusal_exits_1_with_the_guard_reason(session):
 def test_cli_sql_missing_store_is_one_line(tmp_path):
     done = quarry("sql", "SELECT 1 AS x", "--db", str(tmp_path / "missing.duckdb"))
     assert done.returncode == 1 and "no Quarry store here" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_sql_with_no_rows_names_rows_that_share_a_filter_word(ctx):
+    missed = call(ctx, "sql", query="SELECT starts_at FROM events WHERE title ILIKE '%pickleball game today%'")
+    assert missed.ok and "(no rows)" in missed.content
+    assert "events: Pickle game" in missed.content and "Query again" in missed.content
+    nothing = call(ctx, "sql", query="SELECT starts_at FROM events WHERE title ILIKE '%zeppelin%'")
+    assert nothing.content.splitlines()[-1] == "(no rows)"
