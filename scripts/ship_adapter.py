@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+from collections import Counter
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,19 +48,19 @@ def _traces(work: Path, args: argparse.Namespace) -> tuple[Path, dict[str, int]]
         build_gold_store(CORPUS, db)
     store = StoreSession(db)
     try:
-        counts = {}
-        oracle = generate_traces(store, "oracle", args.oracle_n, args.seed)
-        counts["oracle"] = oracle.kept
+        if args.oracle_n:
+            generate_traces(store, "oracle", args.oracle_n, args.seed)
         if args.teacher_n:
             real = generate_traces(store, args.teacher, args.teacher_n, args.seed + 1, paraphrase=True)
-            counts[args.teacher] = real.kept
             print(f"teacher {args.teacher}: kept {real.kept}/{real.synthesized}, rejected {real.rejected}",
                   file=sys.stderr)
         out = work / "traces.jsonl"
         export_jsonl(store.reader(), out, verified_only=True)
     finally:
         store.close()
-    return out, counts
+    # Every verified trace in the work store is training data, also those of earlier runs of this script.
+    teachers = [json.loads(line)["metadata"].get("teacher", "chat") for line in out.read_text().splitlines() if line]
+    return out, dict(Counter(teachers))
 
 
 def _progress(info: StepInfo) -> None:
@@ -83,6 +84,7 @@ def main() -> None:
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-limit", type=int, default=20)
+    parser.add_argument("--note", default="", help="free text kept in the provenance (e.g. earlier steps)")
     parser.add_argument("--work", type=Path, default=ROOT / ".quarry-ship", help="scratch store, traces, run")
     args = parser.parse_args()
     work = args.work
@@ -113,7 +115,7 @@ def main() -> None:
     }
     record.provenance = {
         "command": "python scripts/ship_adapter.py " + shlex.join(sys.argv[1:]), "seed": args.seed,
-        "data_hash": result.data_hash, "traces": counts, "teacher": args.teacher if args.teacher_n else "oracle",
+        "data_hash": result.data_hash, "traces": counts, "teacher": ", ".join(sorted(counts)), "note": args.note,
         "train_config": config.model_dump(mode="json", exclude={"traces", "out"}),
         "dataset": run_config["dataset"], "device": result.device,
     }
