@@ -5,6 +5,7 @@ from __future__ import annotations
 import _thread
 import json
 import os
+import signal
 import sys
 import time
 from datetime import datetime, timezone
@@ -110,6 +111,16 @@ class InterruptingModel(ReplayModel):
 
 
 def test_ctrl_c_cancels_the_answer_and_the_shell_goes_on(agent_store, tmp_path):
+    # A shell that starts a job in the background (as CI may) leaves SIGINT ignored, and then interrupt_main
+    # does nothing; a user at a terminal has Python's own handler, which is what this test is about.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _cancel_a_replayed_answer(agent_store, tmp_path)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _cancel_a_replayed_answer(agent_store, tmp_path):
     session = AgentSession(agent_store, "replay:unused", now=datetime(2026, 3, 2, tzinfo=timezone.utc))
     model = InterruptingModel([tool_turn("sql", {"query": PICKLE_SQL}, "c1"), {"role": "assistant", "content": "no"}])
     session.use_model(model)

@@ -23,7 +23,10 @@ def test_retrain_trains_compares_and_activates_only_when_not_worse(sample_store,
     from quarry.finetune import registry
     from quarry.store.session import StoreSession
 
-    monkeypatch.setenv("QUARRY_HOME", str(tmp_path / "home"))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "models").symlink_to(smollm2_gguf.parent)  # the pulled models, with a registry of its own
+    monkeypatch.setenv("QUARRY_HOME", str(home))
     monkeypatch.setattr(registry, "SHIPPED_DIR", tmp_path / "no-shipped-adapters")
     config = RetrainConfig(db=sample_store, n=12, student="local:smollm2-135m", eval_limit=2, epochs=1,
                            max_steps=2, name="first")
