@@ -25,8 +25,15 @@ def _bars(ax: Any, labels: list[str], values: list[float], title: str, colors: l
     ax.set_ylim(0, 1.05 if title == "accuracy" else max([*values, 0.0]) * 1.15 or 1.0)
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right", fontsize=8)
     for bar, value in zip(bars, values, strict=True):
-        ax.annotate(f"{value:.3g}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+        ax.annotate(_label(value, title), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=8)
+
+
+def _label(value: float, title: str) -> str:
+    """Accuracy as a percentage, counts with thousands separators, the rest with three digits."""
+    if title == "accuracy":
+        return f"{value:.0%}"
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
 
 
 def _save(fig: Any, out: Path) -> Path:
