@@ -349,19 +349,17 @@ def compare_rag_structured(spec: str, question_file: Path, db: Path, *, limit: i
     out = out_dir or default_out_dir()
     questions, split = _held_out(question_file, db, limit)
     model = open_agent_model(spec)
-    structured: list[QuestionOutcome] = []
-    classic: list[QuestionOutcome] = []
     with eval_context(db) as ctx:
         rag = ClassicRag(ctx.store, top_k=top_k, max_tokens=max_tokens)
         rag.index()
-        chosen = profile or default_profile(spec)
-        # Interleaved, question by question, so both sides see the same machine load.
+        # One approach after the other, not interleaved: each keeps its prompt prefix in the model's cache,
+        # as it would in use (interleaving made every agent question re-read the system prompt).
+        structured = run_structured(spec, model, questions, ctx, profile, max_steps, max_tokens, on_done)
+        classic = []
         for question in questions:
-            structured.append(answer_structured(question, model, spec, ctx, chosen, max_steps, max_tokens))
             classic.append(rag.answer(question, model, spec, ctx.now))
-            for outcome in (structured[-1], classic[-1]):
-                if on_done:
-                    on_done(outcome)
+            if on_done:
+                on_done(classic[-1])
     files = {mode: str(out / f"{slug(spec)}.{mode}.jsonl") for mode in ("structured", "classic")}
     write_outcomes(Path(files["structured"]), structured)
     write_outcomes(Path(files["classic"]), classic)
