@@ -97,4 +97,6 @@ def test_rag_vs_structured_command_on_the_small_local_model(agent_store, smollm2
     assert data["accuracy_delta"] == data["structured"]["accuracy"] - data["classic"]["accuracy"]
     classic = json.loads((out / "local_smollm2-135m.classic.jsonl").read_text())
     assert classic["mode"] == "classic" and classic["steps"] == 1 and classic["prompt_tokens"] > 0
+    assert classic["retrieved_chars"] > 0 and data["retrieved_ratio"] == pytest.approx(
+        data["structured"]["retrieved_chars_mean"] / data["classic"]["retrieved_chars_mean"])
     assert (out / "rag_vs_structured.png").read_bytes()[:4] == b"\x89PNG"

@@ -21,6 +21,9 @@ ALL_HANDS = q("2026-10-09T16:00:00-04:00", "datetime", ["October 9 at 4:00 PM"])
     "Friday, October 9 at 4:00 PM in the office kitchen",               # an accepted short form
     "2026-10-09T16:10-04:00, a few minutes late",                       # within the 30 min tolerance
     "starts_at 2026-10-09 20:00:00+00 per the events table",            # DuckDB's own TIMESTAMPTZ text
+    "Friday 9 October 2026 from 16:00 to 17:00",                        # no zone: the event's local time
+    "It is on 2026-10-09 16:00.",                                       # naive ISO: the event's local time
+    "The all-hands is on Fri 2026-10-09 20:00 UTC.",                    # the form the tools print
 ])
 def test_datetime_accepts_the_same_moment_however_written(text):
     assert score_answer(text, ALL_HANDS)
@@ -31,6 +34,7 @@ def test_datetime_accepts_the_same_moment_however_written(text):
     "The all-hands is on 10 October 2026 at 16:00 EDT.",
     "The mailbox does not say.",
     "[msg:20261009160000.abc@x]",                # digits of a message id are not a date
+    "Friday 9 October 2026 at 20:00",            # no zone: read as local, so 4 hours late
 ])
 def test_datetime_rejects_other_moments(text):
     assert not score_answer(text, ALL_HANDS)

@@ -58,6 +58,7 @@ class QuestionOutcome(BaseModel):
     steps: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    retrieved_chars: int = 0
     latency_s: float = 0.0
     cost_usd: float = 0.0
     calendar_checked: bool | None = None
@@ -74,6 +75,8 @@ class ModelSummary(BaseModel):
     steps_mean: float
     prompt_tokens_mean: float
     completion_tokens_mean: float
+    #: Characters the retrieval put before the model (tool results / chunks): the variable part of the prompt.
+    retrieved_chars_mean: float = 0.0
     latency_p50_s: float
     latency_p95_s: float
     cost_per_question_usd: float
@@ -125,6 +128,7 @@ def summarize(outcomes: list[QuestionOutcome]) -> ModelSummary:
         steps_mean=mean(o.steps for o in outcomes),
         prompt_tokens_mean=mean(o.prompt_tokens for o in outcomes),
         completion_tokens_mean=mean(o.completion_tokens for o in outcomes),
+        retrieved_chars_mean=mean(o.retrieved_chars for o in outcomes),
         latency_p50_s=_percentile(latencies, 50),
         latency_p95_s=_percentile(latencies, 95),
         cost_per_question_usd=mean(o.cost_usd for o in outcomes),
@@ -206,7 +210,7 @@ def answer_structured(question: GoldQuestion, model: ChatModel, spec: str, ctx: 
     return base.model_copy(update={
         "answer": result.answer, "correct": correct, "calendar_checked": checked, "steps": len(result.steps),
         "prompt_tokens": result.usage.prompt_tokens, "completion_tokens": result.usage.completion_tokens,
-        "latency_s": round(result.latency_s, 4), "cost_usd": cost_usd(spec, result.usage), **_tool_figures(result),
+        "retrieved_chars": sum(len(step.result) for step in result.steps), "latency_s": round(result.latency_s, 4), "cost_usd": cost_usd(spec, result.usage), **_tool_figures(result),
     })
 
 
@@ -324,6 +328,7 @@ class RagComparison(BaseModel):
     structured: ModelSummary
     classic: ModelSummary
     token_ratio: float | None
+    retrieved_ratio: float | None = None
     latency_ratio: float | None
     accuracy_delta: float
     top_k: int
@@ -366,6 +371,7 @@ def compare_rag_structured(spec: str, question_file: Path, db: Path, *, limit: i
     s, c = summarize(structured), summarize(classic)
     comparison = RagComparison(
         model=spec, structured=s, classic=c, token_ratio=_ratio(s.prompt_tokens_mean, c.prompt_tokens_mean),
+        retrieved_ratio=_ratio(s.retrieved_chars_mean, c.retrieved_chars_mean),
         latency_ratio=_ratio(s.latency_p50_s, c.latency_p50_s), accuracy_delta=s.accuracy - c.accuracy,
         top_k=top_k, split=split, db=str(db), files=files, out_dir=str(out),
     )

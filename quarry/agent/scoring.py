@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import dateparser
@@ -20,7 +20,9 @@ from dateutil import parser as dateutil_parser
 DEFAULT_TOLERANCE = timedelta(minutes=30)
 
 _CITATION = re.compile(r"\[msg:[^\]]*\]")
-_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?")
+#: An ISO date or date-time, with its offset, or followed by the word UTC/GMT as the tools write instants.
+_ISO_DATETIME = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)"
+                           r"(?:\s?(?P<utc>UTC|GMT)\b)?")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 _WORD_NUMBERS = {
@@ -45,7 +47,11 @@ _WRITTEN_DATE = re.compile(
     + _TIME,
     re.IGNORECASE,
 )
-_DATEPARSER_SETTINGS = {"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": "UTC", "TO_TIMEZONE": "UTC"}
+
+
+def _dateparser_settings(zone: str) -> dict[str, Any]:
+    """Times written without a zone are read in `zone` (the gold answer's own offset), returned in UTC."""
+    return {"RETURN_AS_TIMEZONE_AWARE": True, "TIMEZONE": zone, "TO_TIMEZONE": "UTC"}
 
 
 def normalize_text(text: str) -> str:
@@ -79,35 +85,60 @@ def parse_when(value: str) -> datetime | date:
     return parsed.astimezone(timezone.utc)
 
 
-def _iso_datetimes(text: str) -> list[datetime]:
+def _iso_datetimes(text: str, zone: tzinfo) -> list[datetime]:
     found = []
-    for token in _ISO_DATETIME.findall(text):
+    for match in _ISO_DATETIME.finditer(text):
+        token = match.group("iso")
         try:
-            found.append(parse_when(token) if "T" in token or " " in token else _as_midnight(token))
+            if "T" in token or " " in token:
+                moment = dateutil_parser.isoparse(token)
+                default = timezone.utc if match.group("utc") else zone
+                found.append((moment if moment.tzinfo else moment.replace(tzinfo=default)).astimezone(timezone.utc))
+            else:
+                found.append(_as_midnight(token))
         except ValueError:
             continue
     return found
 
 
-def _written_datetimes(text: str) -> list[datetime]:
+def _written_datetimes(text: str, zone: str) -> list[datetime]:
     """Dates written out ('Saturday 10 October 2026 at 5 pm EDT'), each span parsed by dateparser."""
     found = []
     for match in _WRITTEN_DATE.finditer(text):
-        moment = dateparser.parse(match.group(0), languages=["en"], settings=_DATEPARSER_SETTINGS)
+        moment = dateparser.parse(match.group(0), languages=["en"], settings=_dateparser_settings(zone))
         if moment is not None:
             found.append(moment.astimezone(timezone.utc))
     return found
 
 
-def datetimes_in(text: str, *, search: bool = True) -> list[datetime]:
-    """Every date/time written in the text: ISO forms, written-out dates, then (if `search`) whatever
-    dateparser's slower free-text search finds."""
+def datetimes_in(text: str, *, search: bool = True, zone: tzinfo = timezone.utc) -> list[datetime]:
+    """Every date/time written in the text, in UTC: ISO forms, written-out dates, then (if `search`) whatever
+    dateparser's slower free-text search finds. A time written without a zone is taken as local to `zone`."""
     clean = strip_citations(text)
-    found = _iso_datetimes(clean) + _written_datetimes(_ISO_DATETIME.sub(" ", clean))
+    zone_name = _offset_name(zone)
+    found = _iso_datetimes(clean, zone) + _written_datetimes(_ISO_DATETIME.sub(" ", clean), zone_name)
     if search:
-        natural = search_dates(_ISO_DATETIME.sub(" ", clean), languages=["en"], settings=_DATEPARSER_SETTINGS) or []
+        natural = search_dates(_ISO_DATETIME.sub(" ", clean), languages=["en"],
+                               settings=_dateparser_settings(zone_name)) or []
         found.extend(moment.astimezone(timezone.utc) for _, moment in natural)
     return found
+
+
+def _offset_name(zone: tzinfo) -> str:
+    """A fixed offset as dateparser reads it ('+0100'); UTC as 'UTC'."""
+    offset = datetime.now(zone).utcoffset() or timedelta(0)
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def _gold_zone(gold: str) -> tzinfo:
+    """The offset the gold answer was written in: the event's local zone ("14:00" in the answer means that)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", gold.strip()):
+        return timezone.utc
+    return dateutil_parser.isoparse(gold.strip()).tzinfo or timezone.utc
 
 
 def _as_midnight(day: str) -> datetime:
@@ -117,16 +148,18 @@ def _as_midnight(day: str) -> datetime:
 def match_datetime(text: str, gold: str, tolerance: timedelta = DEFAULT_TOLERANCE) -> bool:
     """Any date/time in the text within `tolerance` of the gold one (same day for all-day answers).
 
-    The free-text search runs only when the quick forms found no match.
+    A time written with a zone is compared as such; one written without is read in the gold answer's own
+    offset (the event's local time, as the mail states it). The free-text search runs only when the quick
+    forms found no match.
     """
-    target = parse_when(gold)
+    target, zone = parse_when(gold), _gold_zone(gold)
 
     def hit(moments: list[datetime]) -> bool:
         if isinstance(target, datetime):
             return any(abs(moment - target) <= tolerance for moment in moments)
         return any(moment.date() == target for moment in moments)
 
-    return hit(datetimes_in(text, search=False)) or hit(datetimes_in(text))
+    return hit(datetimes_in(text, search=False, zone=zone)) or hit(datetimes_in(text, zone=zone))
 
 
 def numbers_in(text: str) -> list[float]:

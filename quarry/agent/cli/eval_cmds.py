@@ -23,6 +23,7 @@ TokensOption = Annotated[int, typer.Option("--max-tokens", min=1, help="Completi
 _FIELDS = (("n", "n", "{:.0f}"), ("accuracy", "accuracy", "{:.1%}"), ("tool_call_valid_rate", "valid calls", "{:.1%}"),
            ("sql_success_rate", "SQL ok", "{:.1%}"), ("steps_mean", "steps", "{:.2f}"),
            ("prompt_tokens_mean", "prompt tok/q", "{:,.0f}"), ("completion_tokens_mean", "compl. tok/q", "{:,.0f}"),
+           ("retrieved_chars_mean", "retrieved chars/q", "{:,.0f}"),
            ("latency_p50_s", "p50 s", "{:.2f}"), ("latency_p95_s", "p95 s", "{:.2f}"),
            ("cost_per_question_usd", "USD/q", "{:.6f}"))
 
@@ -113,13 +114,15 @@ def eval_rag_vs_structured(
                                     on_done=_progress(json_out))
     if json_out:
         print_json({"structured": result.structured.model_dump(), "classic": result.classic.model_dump(),
-                    "token_ratio": result.token_ratio, "latency_ratio": result.latency_ratio,
+                    "token_ratio": result.token_ratio, "retrieved_ratio": result.retrieved_ratio,
+                    "latency_ratio": result.latency_ratio,
                     "accuracy_delta": result.accuracy_delta, "model": result.model, "top_k": result.top_k,
                     "split": result.split.model_dump(), "chart": result.chart})
         return
     console.print(_summary_table(f"structured vs classic RAG (top-{top_k}) — {model}",
                                  {"structured": result.structured, "classic RAG": result.classic}))
     console.print(_ratio_line("prompt tokens structured/classic", result.token_ratio, "{:.3f}"))
+    console.print(_ratio_line("retrieved characters structured/classic", result.retrieved_ratio, "{:.3f}"))
     console.print(_ratio_line("latency p50 structured/classic", result.latency_ratio, "{:.3f}"))
     console.print(_ratio_line("accuracy structured - classic", result.accuracy_delta, "{:+.1%}"))
     console.print(_split_line(result.split))
