@@ -59,11 +59,13 @@ def model_comparison(summaries: dict[str, Any], out: Path) -> Path:
 
 
 def rag_vs_structured(structured: Any, classic: Any, model: str, out: Path) -> Path:
-    """Structured retrieval vs classic RAG with the same model: accuracy, tokens, latency p50/p95."""
+    """Structured retrieval vs classic RAG with the same model: accuracy, tokens sent, characters retrieved,
+    latency p50/p95."""
     labels, colors = ["structured", "classic RAG"], ["#2a7ab0", "#c9753d"]
-    fig, axes = plt.subplots(1, 4, figsize=(15, 4))
     panels = (("accuracy", "accuracy"), ("prompt_tokens_mean", "prompt tokens / question"),
+              ("retrieved_chars_mean", "retrieved characters / question"),
               ("latency_p50_s", "latency p50 (s)"), ("latency_p95_s", "latency p95 (s)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.8 * len(panels), 4))
     for ax, (field, title) in zip(axes, panels, strict=True):
         _bars(ax, labels, [float(getattr(structured, field)), float(getattr(classic, field))], title, colors)
     fig.suptitle(f"Structured retrieval vs classic embedding RAG — {model}", fontsize=12)
