@@ -210,7 +210,8 @@ def answer_structured(question: GoldQuestion, model: ChatModel, spec: str, ctx: 
     return base.model_copy(update={
         "answer": result.answer, "correct": correct, "calendar_checked": checked, "steps": len(result.steps),
         "prompt_tokens": result.usage.prompt_tokens, "completion_tokens": result.usage.completion_tokens,
-        "retrieved_chars": sum(len(step.result) for step in result.steps), "latency_s": round(result.latency_s, 4), "cost_usd": cost_usd(spec, result.usage), **_tool_figures(result),
+        "retrieved_chars": sum(len(step.result) for step in result.steps), "latency_s": round(result.latency_s, 4),
+        "cost_usd": cost_usd(spec, result.usage), **_tool_figures(result),
     })
 
 

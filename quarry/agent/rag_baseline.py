@@ -157,5 +157,6 @@ class ClassicRag:
         return base.model_copy(update={
             "answer": reply.text, "correct": score_answer(reply.text, question), "steps": 1,
             "prompt_tokens": reply.usage.prompt_tokens, "completion_tokens": reply.usage.completion_tokens,
-            "retrieved_chars": sum(len(p.text) for p in passages), "latency_s": round(perf_counter() - started, 4), "cost_usd": cost_usd(spec, reply.usage),
+            "retrieved_chars": sum(len(p.text) for p in passages), "latency_s": round(perf_counter() - started, 4),
+            "cost_usd": cost_usd(spec, reply.usage),
         })

@@ -21,7 +21,8 @@ DEFAULT_TOLERANCE = timedelta(minutes=30)
 
 _CITATION = re.compile(r"\[msg:[^\]]*\]")
 #: An ISO date or date-time, with its offset, or followed by the word UTC/GMT as the tools write instants.
-_ISO_DATETIME = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)"
+_ISO_DATETIME = re.compile(r"(?P<iso>\d{4}-\d{2}-\d{2}"
+                           r"(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)"
                            r"(?:\s?(?P<utc>UTC|GMT)\b)?")
 _CLOCK = re.compile(r"\b\d{1,2}:\d{2}\b")
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
@@ -75,27 +76,22 @@ def says_unknown(text: str) -> bool:
     return any(phrase in lowered for phrase in _UNKNOWN_PHRASES)
 
 
-def parse_when(value: str) -> datetime | date:
-    """A gold datetime (ISO 8601 with offset) as aware UTC, or a date for all-day answers."""
+def parse_when(value: str, zone: tzinfo = timezone.utc) -> datetime | date:
+    """An ISO 8601 datetime as aware UTC (one without an offset is taken in `zone`), or a date for all-day answers."""
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         return date.fromisoformat(value.strip())
     parsed = dateutil_parser.isoparse(value.strip())
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(timezone.utc)
 
 
 def _iso_datetimes(text: str, zone: tzinfo) -> list[datetime]:
     found = []
     for match in _ISO_DATETIME.finditer(text):
-        token = match.group("iso")
+        token, written_zone = match.group("iso"), timezone.utc if match.group("utc") else zone
         try:
-            if "T" in token or " " in token:
-                moment = dateutil_parser.isoparse(token)
-                default = timezone.utc if match.group("utc") else zone
-                found.append((moment if moment.tzinfo else moment.replace(tzinfo=default)).astimezone(timezone.utc))
-            else:
-                found.append(_as_midnight(token))
+            found.append(parse_when(token, written_zone) if "T" in token or " " in token else _as_midnight(token))
         except ValueError:
             continue
     return found
@@ -134,13 +130,6 @@ def _offset_name(zone: tzinfo) -> str:
     return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
-def _gold_zone(gold: str) -> tzinfo:
-    """The offset the gold answer was written in: the event's local zone ("14:00" in the answer means that)."""
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", gold.strip()):
-        return timezone.utc
-    return dateutil_parser.isoparse(gold.strip()).tzinfo or timezone.utc
-
-
 def _as_midnight(day: str) -> datetime:
     return datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=timezone.utc)
 
@@ -152,7 +141,9 @@ def match_datetime(text: str, gold: str, tolerance: timedelta = DEFAULT_TOLERANC
     offset (the event's local time, as the mail states it). The free-text search runs only when the quick
     forms found no match.
     """
-    target, zone = parse_when(gold), _gold_zone(gold)
+    target = parse_when(gold)
+    # The offset the gold answer was written in: the event's local zone ("14:00" in an answer means that).
+    zone = (dateutil_parser.isoparse(gold.strip()).tzinfo if isinstance(target, datetime) else None) or timezone.utc
 
     def hit(moments: list[datetime]) -> bool:
         if isinstance(target, datetime):
