@@ -7,13 +7,28 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml Makefile | cksum | cut
 DEMO_DB := .quarry-demo/demo.duckdb
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# llama.cpp is compiled once per machine into a wheel kept outside the clone. It is built for a portable
+# instruction set, not `-march=native`: a native build on a virtual CPU that reports AVX-512/AMX died with
+# "Illegal instruction" at the first decode. x86_64 gets AVX2+FMA+F16C (any x86 CPU since 2015); override
+# LLAMA_CMAKE_ARGS for another build (e.g. LLAMA_CMAKE_ARGS="-DGGML_CUDA=on" on a machine with a GPU).
+LLAMA_VERSION := 0.3.36
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+else
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+endif
+LLAMA_WHEELS := $(HOME)/.cache/quarry/llama-wheels/$(LLAMA_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
+
 .PHONY: setup demo test bench clean
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# The CPU build of torch (a bare `torch` pulls a multi-GB CUDA build on this kind of machine).
 	$(BIN)/pip install -q torch==2.13.0
-	# llama-cpp-python compiles llama.cpp from source the first time (~11 min on 2 cores); pip caches the wheel.
+	# llama-cpp-python compiles llama.cpp from source the first time (~11 min on 2 cores) into $(LLAMA_WHEELS).
+	test -n "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl 2>/dev/null)" || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+	  $(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	$(BIN)/pip install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/pip install -q -e '.[local,train,rag,dev]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
@@ -36,7 +51,10 @@ demo: setup
 
 ## test: set up and run the whole suite (fails if no test ran).
 test: setup
+	# Every model the suite runs or reads (templates of Qwen and Gemma): nothing core skips.
 	$(BIN)/quarry models pull smollm2-135m
+	$(BIN)/quarry models pull qwen2.5-coder-0.5b
+	$(BIN)/quarry models pull gemma3-270m
 	$(BIN)/python -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests"; exit 1; fi; exit $$rc
 

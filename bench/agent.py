@@ -1,7 +1,7 @@
 """Agent benchmark: the `quarry ask` logic over the first N gold questions, one model spec.
 
 Prints, per question, whether the answer is correct, the tool calls, tokens and latency, then the
-success rate with mean tokens and latency. Answers are scored by quarry.agent.scoring (the same rules
+success rate with mean tokens and latency. Answers are scored by quarry.evals.answer_scoring (the same rules
 that verify teacher traces); a calendar_add question counts only if a matching calendar_add call
 succeeded. Questions run on a scratch copy of the store (writes allowed there, as with --yes), with
 "today" set to the newest message's date, as for generated traces.
@@ -23,12 +23,12 @@ import tempfile
 from pathlib import Path
 
 from quarry.agent.loop import AgentResult
-from quarry.agent.scoring import match_calendar_add, score_answer
 from quarry.agent.session import AgentSession
-from quarry.agent.teacher import mailbox_now, scratch_copy
+from quarry.agent.tools.base import allow_writes
 from quarry.errors import QuarryError
-from quarry.extract.gold import GoldQuestion, build_gold_store, load_questions
-from quarry.store.session import StoreSession
+from quarry.evals.answer_scoring import match_calendar_add, score_answer
+from quarry.evals.gold import GoldQuestion, build_gold_store, load_questions
+from quarry.store.session import StoreSession, mailbox_now, scratch_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "sample_corpus"
@@ -41,10 +41,6 @@ def is_correct(result: AgentResult, gold: GoldQuestion) -> bool:
     return score_answer(result.answer, gold)
 
 
-def _allow(_: str) -> bool:
-    return True
-
-
 def run(db: Path, questions: list[GoldQuestion], spec: str, max_steps: int, profile: str | None) -> list[bool]:
     """Ask every question on a scratch copy of the store; print one line each; return correctness."""
     store = StoreSession(db)
@@ -54,7 +50,7 @@ def run(db: Path, questions: list[GoldQuestion], spec: str, max_steps: int, prof
     latencies: list[float] = []
     with scratch_copy(store) as scratch:
         scratch.close()
-        session = AgentSession(scratch.path, spec, profile=profile, confirm=_allow, now=now, max_steps=max_steps)
+        session = AgentSession(scratch.path, spec, profile=profile, confirm=allow_writes, now=now, max_steps=max_steps)
         print(f"model {spec} · {session.profile} prompt · today {now:%Y-%m-%d %H:%M} UTC · {len(questions)} questions")
         for gold in questions:
             try:

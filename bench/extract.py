@@ -21,10 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from quarry.evals.fact_scoring import evaluate_connection
 from quarry.extract.extraction import extract_pending, load_pending, redo
 from quarry.extract.pipeline import ingest
 from quarry.extract.rules import has_cues
-from quarry.extract.scoring import evaluate_connection
 from quarry.store.db import connect
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -25,7 +25,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-QUARRY = [sys.executable, "-c", "from quarry.agent.cli import main; main()"]
+QUARRY = [sys.executable, "-c", "from quarry.cli import main; main()"]
 
 
 def _children_cpu() -> float:

@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def make_traces(folder: Path, count: int) -> Path:
     """Verified oracle traces of the sample corpus, as training JSONL."""
-    from quarry.agent.teacher import generate_traces
-    from quarry.extract.gold import build_gold_store
+    from quarry.evals.gold import build_gold_store
     from quarry.store.session import StoreSession
+    from quarry.teach.teacher import generate_traces
 
     store = StoreSession(build_gold_store(ROOT / "sample_corpus", folder / "sample.duckdb"))
     try:

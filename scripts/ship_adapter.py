@@ -22,20 +22,20 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-from collections import Counter
 import sys
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from quarry.agent.evaluation import evaluate_models
-from quarry.agent.teacher import generate_traces
-from quarry.extract.gold import build_gold_store
+from quarry.evals.evaluation import evaluate_models
+from quarry.evals.gold import build_gold_store
 from quarry.finetune.export import export_gguf_lora
 from quarry.finetune.registry import SHIPPED_DIR, AdapterRecord, model_spec
 from quarry.finetune.student import StudentInfo
 from quarry.finetune.train import StepInfo, TrainConfig, train
 from quarry.store.session import StoreSession
 from quarry.store.traces import export_jsonl
+from quarry.teach.teacher import generate_traces
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "sample_corpus"

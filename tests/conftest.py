@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-
 # --- agent loop / traces / chat fixtures (tests/test_loop.py, test_traces.py, test_chat.py) ---------------
 
 AGENT_MESSAGES = [
@@ -219,6 +218,44 @@ def mailkit():
 
 
 # --- model access layer fixtures (tests/test_llm*.py, tests/test_serve.py) --------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def quarry_server():
+    """`quarry serve --model local:smollm2-135m` as a real subprocess on a free port; yields its base URL."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    port = free_port()
+    quarry = Path(sys.executable).with_name("quarry")
+    proc = subprocess.Popen([str(quarry), "serve", "--model", "local:smollm2-135m", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy())
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/models", timeout=1)
+            break
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            time.sleep(0.2)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

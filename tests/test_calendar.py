@@ -175,7 +175,7 @@ def test_import_of_a_broken_file_names_the_file(tmp_path):
 # --- `quarry calendar ...` --------------------------------------------------------------------------
 
 def quarry(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from quarry.agent.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from quarry.cli import main; main()", *args],
                           capture_output=True, text=True, input=stdin, timeout=120)
 
 

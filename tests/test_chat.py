@@ -15,8 +15,8 @@ import pexpect
 from rich.console import Console
 
 from quarry.agent.chat import ChatShell
-from quarry.agent.replay import ReplayModel
 from quarry.agent.session import AgentSession
+from quarry.llm.replay import ReplayModel
 from quarry.store.db import connect
 from quarry.store.traces import list_traces
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from quarry.errors import InputError
+from quarry.evals.gold import answer_matches, load_gold_facts, load_questions, read_gold_facts
 from quarry.extract.facts import evidence_occurs
-from quarry.extract.gold import answer_matches, load_gold_facts, load_questions, read_gold_facts
 from quarry.store.db import connect
 
 ROOT = Path(__file__).resolve().parents[1]

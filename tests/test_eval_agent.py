@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from quarry.agent.evaluation import QuestionOutcome, select_questions, summarize
-from quarry.agent.scoring import question_hash
+from quarry.evals.answer_scoring import question_hash
+from quarry.evals.evaluation import QuestionOutcome, select_questions, summarize
 from quarry.store.session import StoreSession
 from quarry.store.traces import Trace, insert_trace
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from quarry.agent import rag_baseline
+from quarry.evals import rag_baseline
 from quarry.store.db import connect
 
 MESSAGES = [

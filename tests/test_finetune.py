@@ -147,12 +147,13 @@ def test_the_shipped_adapter_is_live_until_the_user_chooses(tmp_path, monkeypatc
 
 def test_the_committed_adapter_carries_its_provenance_and_answers_through_llama_cpp(smollm2_gguf):
     """The shipped owned model: record complete, GGUF loads on the quantized base and makes a valid tool call."""
-    from quarry.finetune import registry
-    from quarry.llm.specs import open_model
+    from datetime import datetime, timezone
+
+    from quarry.agent.prompts import system_prompt
     from quarry.agent.tools.base import tool_specs
     from quarry.agent.tools.registry import all_tools, schema_description
-    from quarry.agent.prompts import system_prompt
-    from datetime import datetime, timezone
+    from quarry.finetune import registry
+    from quarry.llm.specs import open_model
 
     record = registry.get_adapter(registry.SHIPPED_DEFAULT)
     assert record.shipped and Path(record.path).is_file()

@@ -19,7 +19,7 @@ import duckdb
 
 from quarry.extract.pipeline import ingest
 
-QUARRY = [sys.executable, "-c", "from quarry.agent.cli import main; main()"]
+QUARRY = [sys.executable, "-c", "from quarry.cli import main; main()"]
 COUNTED = ("messages", "sources", "people", "message_people", "chunks", "attachments", "quarantine", "documents")
 
 

@@ -1,10 +1,9 @@
 """The local llama.cpp backend on the real smollm2-135m: schema-constrained JSON, tool steps, cache, cost."""
 
 import json
-
-import pytest
 from typing import Annotated
 
+import pytest
 from pydantic import BaseModel, Field
 
 from quarry.errors import ModelError

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from quarry.agent.cli import app
+from quarry.cli import app
 from quarry.errors import ModelError
 from quarry.llm import catalog
 from quarry.llm.catalog import CatalogEntry, Part, model_path

@@ -14,9 +14,9 @@ import pytest
 from quarry.agent.citations import check_citations, parse_citations
 from quarry.agent.loop import FORCE_ANSWER, INCOMPLETE_CALL, RETRY_TEMPERATURE, AgentCancelled, run_agent
 from quarry.agent.prompts import NO_ANSWER, system_prompt
-from quarry.agent.replay import ReplayModel
 from quarry.agent.tools.base import ToolContext
 from quarry.agent.tools.registry import all_tools, schema_description
+from quarry.llm.replay import ReplayModel
 from quarry.store.db import connect
 from quarry.store.session import StoreSession
 from quarry.store.traces import get_trace, list_traces
@@ -81,7 +81,7 @@ def test_replayed_run_is_stored_with_summed_usage_and_checked_citations(ctx, ope
     assert trace.tools == [t.spec() for t in TOOLS.values()]
     assert (trace.prompt_tokens, trace.completion_tokens) == (650, 35)
     assert trace.citations == ["pickle-1@club.example"] and trace.final_answer == result.answer
-    assert trace.metadata["unknown_citations"] == ["made-up@nowhere"] and trace.metadata["profile"] == "teacher"
+    assert trace.metadata.unknown_citations == ["made-up@nowhere"] and trace.metadata.profile == "teacher"
     assert trace.latency_s >= 0 and trace.model == "replay"
 
 
@@ -142,7 +142,7 @@ def test_step_limit_forces_a_final_answer_without_tools(ctx):
     assert [bool(t) for t in model.offered] == [True, True, True, False]
     assert result.messages[-2] == {"role": "user", "content": FORCE_ANSWER}
     assert result.answer == "Still nothing. " + NO_ANSWER
-    assert get_trace(ctx.store.reader(), result.trace_id).metadata["forced"] is True
+    assert get_trace(ctx.store.reader(), result.trace_id).metadata.forced is True
 
 
 def test_a_model_that_keeps_calling_tools_ends_with_no_answer(ctx):
@@ -220,7 +220,7 @@ def test_the_loop_runs_on_real_local_inference(ctx, smollm2_gguf, openai_convers
     trace = get_trace(ctx.store.reader(), result.trace_id)
     openai_conversation_check(trace.messages, trace.tools)
     assert trace.model == "local:smollm2-135m" and trace.final_answer == result.answer
-    calls = trace.metadata["step_usage"]  # every model call (retries included) is capped at max_tokens
+    calls = trace.metadata.step_usage  # every model call (retries included) is capped at max_tokens
     assert trace.prompt_tokens > 500 and 0 < trace.completion_tokens <= 64 * len(calls)
     assert all(c["completion_tokens"] <= 64 for c in calls)
     assert set(result.citations) | set(result.unknown_citations) == set(parse_citations(result.answer))

@@ -3,6 +3,7 @@ held-out comparison in llama.cpp -> activation by the gate; the second pass cont
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def sample_store(tmp_path) -> Path:
     """The sample corpus ingested with its gold facts loaded (no fact extraction needed)."""
-    from quarry.extract.gold import build_gold_store
+    from quarry.evals.gold import build_gold_store
 
     return build_gold_store(ROOT / "sample_corpus", tmp_path / "sample.duckdb")
 
 
 def test_retrain_trains_compares_and_activates_only_when_not_worse(sample_store, tmp_path, monkeypatch, smollm2_gguf):
-    from quarry.agent.retrain import RetrainConfig, retrain
+    from quarry.evals.answer_scoring import question_hash
     from quarry.finetune import registry
-    from quarry.store.session import StoreSession
+    from quarry.teach.retrain import RetrainConfig, retrain
 
     home = tmp_path / "home"
     home.mkdir()
@@ -30,16 +31,17 @@ def test_retrain_trains_compares_and_activates_only_when_not_worse(sample_store,
     monkeypatch.setattr(registry, "SHIPPED_DIR", tmp_path / "no-shipped-adapters")
     config = RetrainConfig(db=sample_store, n=12, student="local:smollm2-135m", eval_limit=2, epochs=1,
                            max_steps=2, name="first")
-    first = retrain(config)
+    asked: list[str] = []
+    first = retrain(config, on_question=lambda spec, outcome: asked.append(outcome.question))
     assert first.training_traces >= 10 and first.training.steps == 2
     assert first.active is None and first.activated, "with nothing live, the first adapter goes live"
     assert registry.active_name() == "first"
     assert registry.get_adapter("first").metrics["heldout_n"] == 2
-    # The held-out questions were never training questions.
-    store = StoreSession(sample_store)
-    trained = {row[0] for row in store.reader().execute("SELECT question FROM traces WHERE verified").fetchall()}
-    store.close()
-    assert first.eval_questions == 2 and trained
+    # The held-out questions were never training questions: none of them is in the exported training file.
+    trained = {question_hash(json.loads(line)["metadata"]["question"])
+               for line in (first.run_dir / "traces.jsonl").read_text().splitlines()}
+    assert first.eval_questions == 2 and len(asked) == 2 and len(trained) >= 10
+    assert not {question_hash(q) for q in asked} & trained
 
     second = retrain(config.model_copy(update={"name": "second", "n": 4, "seed": 1}))
     assert second.started_from == "first", "retraining continues from the live adapter's weights"

@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from quarry.agent.scoring import calendar_has_event, question_hash, score_answer
-from quarry.extract.gold import GoldQuestion
+from quarry.evals.answer_scoring import calendar_has_event, question_hash, score_answer
+from quarry.evals.gold import GoldQuestion
 
 
 def q(answer, answer_type, accept=()):

@@ -17,6 +17,8 @@ from quarry.errors import ModelError, ProviderRefused
 from quarry.llm.openai_backend import OpenAIModel
 from quarry.llm.specs import open_model
 
+from conftest import free_port
+
 TOOLS = [{"type": "function", "function": {
     "name": "calendar_list", "description": "List the user's calendar events on a day (YYYY-MM-DD).",
     "parameters": {"type": "object", "properties": {"day": {"type": "string", "pattern": "^2026-[0-9]{2}-[0-9]{2}$"}},
@@ -28,31 +30,9 @@ class Answer(BaseModel):
     sure: bool
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server():
-    """`quarry serve --model local:smollm2-135m` on a free port; yields its base URL."""
-    port = _free_port()
-    quarry = Path(sys.executable).with_name("quarry")
-    proc = subprocess.Popen([str(quarry), "serve", "--model", "local:smollm2-135m", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=os.environ.copy())
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/models", timeout=1)
-            break
-        except httpx.TransportError:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+def server(quarry_server):
+    return quarry_server
 
 
 def test_models_endpoint(server):
@@ -112,7 +92,7 @@ def test_bad_request_is_an_openai_error(server):
 
 
 def test_fallback_chain_moves_on_from_a_refused_port(server, caplog):
-    refused = f"http://127.0.0.1:{_free_port()}/v1#nobody"
+    refused = f"http://127.0.0.1:{free_port()}/v1#nobody"
     chain = open_model(f"{refused},{server}#smol")
     with caplog.at_level("INFO", logger="quarry.llm.specs"):
         reply = chain.chat([{"role": "user", "content": "Say yes."}], max_tokens=5)
@@ -123,7 +103,7 @@ def test_fallback_chain_moves_on_from_a_refused_port(server, caplog):
 
 
 def test_unreachable_server_is_one_clear_line():
-    model = OpenAIModel("x", base_url=f"http://127.0.0.1:{_free_port()}/v1", max_retries=0)
+    model = OpenAIModel("x", base_url=f"http://127.0.0.1:{free_port()}/v1", max_retries=0)
     with pytest.raises(ModelError, match=r"cannot connect .*Connection refused"):
         model.chat([{"role": "user", "content": "x"}])
 

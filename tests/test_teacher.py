@@ -14,13 +14,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from quarry.agent.question_templates import synthesize, template_names
-from quarry.agent.scoring import match_calendar_add, question_hash, score_answer
-from quarry.agent.teacher import ORACLE, generate_traces, keeps_facts, oracle_trace, rejection_reason
 from quarry.agent.tools.base import ToolContext, run_tool
+from quarry.evals.answer_scoring import match_calendar_add, question_hash, score_answer
 from quarry.store.db import connect
 from quarry.store.session import StoreSession
 from quarry.store.traces import insert_trace, list_traces
+from quarry.teach.synthesis import synthesize, template_names
+from quarry.teach.teacher import ORACLE, generate_traces, keeps_facts, oracle_trace, rejection_reason
 
 QUARRY = Path(sys.executable).with_name("quarry")
 
@@ -145,7 +145,7 @@ def test_template_sql_run_through_the_sql_tool_gives_the_known_answer(store):
 
 
 def test_templates_on_the_sample_corpus_gold_facts(tmp_path):
-    from quarry.extract.gold import load_gold_facts
+    from quarry.evals.gold import load_gold_facts
 
     corpus = Path(__file__).resolve().parents[1] / "sample_corpus"
     con = connect(tmp_path / "gold.duckdb")
@@ -267,7 +267,7 @@ def test_duplicates_are_removed_within_a_run_and_across_runs(store):
     first = generate_traces(store, ORACLE, 12, seed=5, heldout=None)
     again = generate_traces(store, ORACLE, 12, seed=5, heldout=None)
     stored = list_traces(store.reader(), limit=None, verified_only=True)
-    assert len({t.metadata["dedupe_key"] for t in stored}) == len(stored) == first.kept + again.kept
+    assert len({t.metadata.dedupe_key for t in stored}) == len(stored) == first.kept + again.kept
     assert again.duplicates_skipped >= first.kept
 
 
@@ -302,8 +302,8 @@ def test_from_feedback_promotes_good_and_excludes_bad(store):
     summary = generate_traces(store, ORACLE, 0, from_feedback=True, heldout=None)
     assert (summary.feedback_kept, summary.feedback_excluded) == (1, 1)
     traces = {t.trace_id: t for t in list_traces(store.reader(), limit=None)}
-    assert traces["good1"].verified is True and traces["good1"].metadata["template"] == "feedback"
-    assert traces["good1"].metadata["student_system_prompt"]
+    assert traces["good1"].verified is True and traces["good1"].metadata.template == "feedback"
+    assert traces["good1"].metadata.student_system_prompt
     assert traces["bad1"].verified is False
 
 
@@ -375,14 +375,14 @@ def test_real_teacher_smollm2_is_stored_with_an_honest_verdict(store):
     summary = generate_traces(store, "local:smollm2-135m", 1, seed=7, heldout=None, max_steps=1, paraphrase=True)
     assert summary.synthesized == 1 and summary.kept + sum(summary.rejected.values()) == 1
     [trace] = list_traces(store.reader(), limit=None)
-    assert trace.model == "local:smollm2-135m" and trace.metadata["teacher"] == "local:smollm2-135m"
-    assert trace.verified in (True, False) and trace.verified == (trace.metadata["reject_reason"] is None)
-    assert trace.metadata["paraphrased"] == (trace.question != trace.metadata["original_question"])
-    assert summary.paraphrased == int(trace.metadata["paraphrased"])
-    gold = SimpleNamespace(answer=trace.metadata["known_answer"], answer_type=trace.metadata["answer_type"],
-                           accept=trace.metadata["accept"])
+    assert trace.model == "local:smollm2-135m" and trace.metadata.teacher == "local:smollm2-135m"
+    assert trace.verified in (True, False) and trace.verified == (trace.metadata.reject_reason is None)
+    assert trace.metadata.paraphrased == (trace.question != trace.metadata.original_question)
+    assert summary.paraphrased == int(trace.metadata.paraphrased)
+    gold = SimpleNamespace(answer=trace.metadata.known_answer, answer_type=trace.metadata.answer_type,
+                           accept=trace.metadata.accept)
     if trace.verified:
         assert score_answer(trace.final_answer, gold)
     else:
-        assert trace.metadata["reject_reason"] in ("no_tool_call", "tool_error", "calendar_not_added", "wrong_answer")
+        assert trace.metadata.reject_reason in ("no_tool_call", "tool_error", "calendar_not_added", "wrong_answer")
     assert trace.prompt_tokens > 0 and trace.latency_s > 0

@@ -142,7 +142,7 @@ def test_read_message_unknown_id_is_a_clear_tool_error(ctx):
 # --- `quarry sql` -----------------------------------------------------------------------------------
 
 def quarry(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from quarry.agent.cli import main; main()", *args],
+    return subprocess.run([sys.executable, "-c", "from quarry.cli import main; main()", *args],
                           capture_output=True, text=True, timeout=120)
 
 

@@ -1,1 +1,1 @@
-"""The agent: tools over the fact store, the plan/act loop, traces, evaluation, and the CLI (the composition root)."""
+"""The agent at run time: tools over the fact store, the plan/act loop, prompts, citations, sessions, the chat shell."""

@@ -24,7 +24,7 @@ from quarry.agent.prompts import NO_ANSWER, Profile, system_prompt
 from quarry.agent.tools.base import Tool, ToolContext, run_tool, tool_specs
 from quarry.errors import ContextFull, QuarryError
 from quarry.llm.base import ChatMessage, ChatModel, Reply, ToolCall, Usage
-from quarry.store.traces import Trace, insert_trace
+from quarry.store.traces import Trace, TraceMetadata, insert_trace
 
 #: The nudge added when the step budget is spent; the next call has no tools.
 FORCE_ANSWER = (
@@ -215,21 +215,21 @@ def run_agent(
         steps=run.steps, usage=run.usage, latency_s=perf_counter() - started, model=model.model_id,
         forced=forced, messages=run.messages,
     )
-    result.trace_id = _store(result, run.specs, ctx, {
+    result.trace_id = _store(result, run.specs, ctx, TraceMetadata.model_validate({
         "profile": profile, "max_steps": max_steps, "now": ctx.now.isoformat(),
         "step_usage": run.step_usage, "student_system_prompt": system_prompt("student", schema, ctx.now),
-        "student_tools": tool_specs(tools, compact=True),
-        **(metadata or {}),
-    })
+        "student_tools": tool_specs(tools, compact=True), "forced": result.forced,
+        "unknown_citations": result.unknown_citations, **(metadata or {}),
+    }))
     return result
 
 
-def _store(result: AgentResult, specs: list[dict[str, Any]], ctx: ToolContext, metadata: dict[str, Any]) -> str:
+def _store(result: AgentResult, specs: list[dict[str, Any]], ctx: ToolContext, metadata: TraceMetadata) -> str:
     trace = Trace(
         model=result.model, question=result.question, messages=result.messages, tools=specs,
         final_answer=result.answer, citations=result.citations, prompt_tokens=result.usage.prompt_tokens,
         completion_tokens=result.usage.completion_tokens, latency_s=round(result.latency_s, 4),
-        metadata={**metadata, "forced": result.forced, "unknown_citations": result.unknown_citations},
+        metadata=metadata,
     )
     with ctx.store.writer() as con:
         return insert_trace(con, trace)

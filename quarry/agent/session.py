@@ -1,8 +1,8 @@
 """One user's agent session: a store, a model chosen by spec (opened on first use), the tools, and
 the last trace — shared by `quarry ask`, the chat shell and the agent benchmark.
 
-Model choice: an explicit spec wins; otherwise the registry's active owned model (run with the
-short student prompt), else the configured teacher (run with the full teacher prompt).
+The caller chooses the model spec and how specs open (`opener`): the CLI, which composes the
+program, passes one that knows the adapter registry's live adapter.
 """
 
 from __future__ import annotations
@@ -15,42 +15,20 @@ from typing import Any
 
 from quarry.agent.loop import AgentResult, Step, run_agent
 from quarry.agent.prompts import Profile
-from quarry.agent.replay import SPEC_PREFIX, open_replay
-from quarry.agent.tools.base import Tool, ToolContext, ToolResult, run_tool
-from quarry.config import load_settings
-from quarry.errors import StoreError
+from quarry.agent.tools.base import Tool, ToolContext, ToolResult, deny_writes, run_tool
+from quarry.errors import ModelError, StoreError
 from quarry.llm.base import ChatModel
-from quarry.llm.specs import ADAPTER_SEP, open_model
+from quarry.llm.specs import has_adapter, open_model
 from quarry.store.session import StoreSession
 from quarry.store.traces import Feedback, Trace, get_trace, set_feedback
 
 
-def active_owned_spec() -> str | None:
-    """The registry's active fine-tuned model, if the finetune package and an active adapter exist."""
-    try:
-        from quarry.finetune.registry import active_model_spec
-    except ImportError:
-        return None
-    return active_model_spec()
-
-
-def default_model_spec() -> str:
-    return active_owned_spec() or load_settings().teacher
-
-
 def default_profile(spec: str) -> Profile:
-    """The student prompt for a fine-tuned model (an adapter spec or the active owned model: it learned
-    the rules), else the teacher prompt."""
-    return "student" if ADAPTER_SEP in spec or spec == active_owned_spec() else "teacher"
-
-
-def open_agent_model(spec: str) -> ChatModel:
-    """A model from a spec; `replay:PATH` (a testing/debugging aid) is handled here, the rest by quarry.llm."""
-    return open_replay(spec) if spec.startswith(SPEC_PREFIX) else open_model(spec)
-
-
-def _deny(_: str) -> bool:
-    return False
+    """The student prompt for a fine-tuned model (it learned the rules), else the teacher prompt."""
+    try:
+        return "student" if has_adapter(spec) else "teacher"
+    except ModelError:  # a model handed over ready-made: its id need not be a spec
+        return "teacher"
 
 
 class AgentSession:
@@ -59,10 +37,11 @@ class AgentSession:
     def __init__(
         self,
         db: Path,
-        model_spec: str | None = None,
+        model_spec: str,
         *,
+        opener: Callable[[str], ChatModel] = open_model,
         profile: Profile | None = None,
-        confirm: Callable[[str], bool] = _deny,
+        confirm: Callable[[str], bool] = deny_writes,
         now: datetime | None = None,
         max_steps: int = 6,
         max_tokens: int = 512,
@@ -80,7 +59,8 @@ class AgentSession:
         self.max_steps = max_steps
         self.max_tokens = max_tokens
         self._profile = profile
-        self.model_spec = model_spec or default_model_spec()
+        self.model_spec = model_spec
+        self.opener = opener
         self._model: ChatModel | None = None
         self.last_trace_id: str | None = None
 
@@ -92,12 +72,12 @@ class AgentSession:
     def model(self) -> ChatModel:
         """The model, opened on first use (loading a local model takes seconds)."""
         if self._model is None:
-            self._model = open_agent_model(self.model_spec)
+            self._model = self.opener(self.model_spec)
         return self._model
 
     def set_model(self, spec: str) -> None:
         """Switch models; the new one is opened (and its spec checked) right away."""
-        self.use_model(open_agent_model(spec), spec)
+        self.use_model(self.opener(spec), spec)
 
     def use_model(self, model: ChatModel, spec: str | None = None) -> None:
         """Run the next questions with an already opened model (a replay, a shared local model)."""

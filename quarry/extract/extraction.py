@@ -22,11 +22,17 @@ from pydantic import BaseModel, Field
 
 from quarry.config import load_settings
 from quarry.errors import ModelError
+from quarry.extract.batchwrite import insert_rows
 from quarry.extract.dates import reference_time
 from quarry.extract.event_merge import EventMerger
-from quarry.extract.batchwrite import insert_rows
 from quarry.extract.facts import (
-    FACT_TYPES, Event, Fact, Person, SourceText, evidence_occurs, insert_facts,
+    FACT_TYPES,
+    Event,
+    Fact,
+    Person,
+    SourceText,
+    evidence_occurs,
+    insert_facts,
 )
 from quarry.extract.rules import RulesExtractor, has_cues
 
@@ -232,7 +238,7 @@ def extract_pending(
     if chat_model is not None:
         from quarry.extract.llm_extractor import LLMExtractor
 
-        ex: Extractor = LLMExtractor(chat_model, spec=model or chat_model.model_id)
+        ex: Extractor = LLMExtractor.from_spec(model or chat_model.model_id, chat_model)
     else:
         ex = choose_extractor(extractor, model, errors)
     summary = ExtractionSummary(extractor=ex.name, model=ex.model, errors=errors)

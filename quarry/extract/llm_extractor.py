@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from quarry.config import load_settings
+from quarry.errors import ModelError
 from quarry.extract.dates import ResolvedTime, find_dates, resolve
 from quarry.extract.facts import ActionItem, Deadline, Entity, Event, Fact, SourceText, Topic, normalize
 from quarry.llm.base import ChatModel
@@ -182,6 +183,18 @@ def parse_answer(text: str) -> LLMFacts:
         raise ValueError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
 
 
+def concurrency_for(spec: str) -> int:
+    """Requests in flight at once: one for a model in this process, `llm_concurrency` for servers."""
+    from quarry.llm.specs import parse_spec
+
+    try:
+        parts = parse_spec(spec)
+    except ModelError:  # the id of a model handed over ready-made: run it like a local one
+        return 1
+    in_process = all(part.kind in ("local", "hf", "replay") for part in parts)
+    return 1 if in_process else load_settings().llm_concurrency
+
+
 class LLMExtractor:
     """Extractor interface over a ChatModel; `calls` counts requests sent (cache hits send none)."""
 
@@ -196,12 +209,11 @@ class LLMExtractor:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_spec(cls, spec: str) -> "LLMExtractor":
-        """Open the model; local models run one request at a time, servers `llm_concurrency` at once."""
+    def from_spec(cls, spec: str, chat_model: ChatModel | None = None) -> "LLMExtractor":
+        """Open the model by spec, or take it already open (`chat_model`, with `spec` as its id)."""
         from quarry.llm.specs import open_model
 
-        local = all(part.strip().startswith("local:") for part in spec.split(","))
-        return cls(open_model(spec), spec, 1 if local else load_settings().llm_concurrency)
+        return cls(chat_model if chat_model is not None else open_model(spec), spec, concurrency_for(spec))
 
     def _chat(self, messages: list[dict]) -> str:
         with self._lock:

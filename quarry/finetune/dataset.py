@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from quarry.errors import InputError, TrainingError
+from quarry.store.traces import TraceMetadata
 
 IGNORE = -100
 
@@ -154,15 +155,23 @@ def read_traces(path: Path) -> list[dict[str, Any]]:
             raise InputError(f"{path}:{number}: a trace needs a 'messages' list")
         if not any(m.get("role") == "assistant" for m in record["messages"]):
             raise InputError(f"{path}:{number}: trace has no assistant message to learn from")
-        if record.get("metadata", {}).get("verified") is False:
+        if record_metadata(record).verified is False:
             continue
         records.append(record)
     return records
 
 
+def record_metadata(record: dict[str, Any]) -> TraceMetadata:
+    """The typed metadata of one training record (the shape `quarry traces export` writes)."""
+    try:
+        return TraceMetadata.model_validate(record.get("metadata") or {})
+    except ValidationError as exc:
+        raise InputError(f"trace {record.get('metadata', {}).get('trace_id', '?')}: bad metadata: {exc}") from exc
+
+
 def student_messages(record: dict[str, Any], system_prompt: str | None) -> list[dict[str, Any]]:
     """The trace's conversation with the student system prompt in place of the teacher's."""
-    prompt = system_prompt or record.get("metadata", {}).get("student_system_prompt")
+    prompt = system_prompt or record_metadata(record).student_system_prompt
     messages = [dict(m) for m in record["messages"]]
     if prompt is None:
         return messages
@@ -173,7 +182,7 @@ def student_messages(record: dict[str, Any], system_prompt: str | None) -> list[
 
 def student_tools(record: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The compact tool specs the student is served with (`metadata.student_tools`), else the trace's own."""
-    return record.get("metadata", {}).get("student_tools") or record.get("tools")
+    return record_metadata(record).student_tools or record.get("tools")
 
 
 def segments(renderer: Renderer, messages: list[dict[str, Any]],
@@ -212,8 +221,8 @@ def tokenize_record(record: dict[str, Any], renderer: Renderer, tokenizer: Token
         piece = tokenizer.encode(text, add_special_tokens=False)
         ids += piece
         mask += [int(trained)] * len(piece)
-    metadata = record.get("metadata", {})
-    return Example(str(metadata.get("trace_id", "")), str(metadata.get("template", "")), ids, mask)
+    metadata = record_metadata(record)
+    return Example(metadata.trace_id or "", metadata.template or "", ids, mask)
 
 
 def split_templates(templates: list[str], config: DatasetConfig) -> tuple[list[str], list[str]]:

@@ -18,10 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from quarry.config import quarry_home
+from quarry.config import load_settings, quarry_home
 from quarry.errors import TrainingError
 from quarry.finetune.export import adapter_source, export_gguf_lora
 from quarry.finetune.student import StudentInfo
+from quarry.llm.base import ChatModel
+from quarry.llm.specs import open_model
 
 
 class AdapterRecord(BaseModel):
@@ -164,6 +166,16 @@ def active_model_spec() -> str | None:
     """The owned model as a model spec, or None when no adapter is live."""
     name = active_name()
     return model_spec(get_adapter(name)) if name is not None else None
+
+
+def open_with_adapters(spec: str) -> ChatModel:
+    """A model from a spec, `+adapter:active` meaning this registry's live adapter for that base."""
+    return open_model(spec, active_adapter=active_adapter)
+
+
+def default_model_spec() -> str:
+    """The model that answers when none is named: the live owned model, else the configured teacher."""
+    return active_model_spec() or load_settings().teacher
 
 
 def update_metrics(name: str, metrics: dict[str, Any]) -> AdapterRecord:

@@ -8,6 +8,7 @@ packages, which member of each wheel, in what order, and the sha256/size of the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -120,15 +121,6 @@ def model_path(name: str) -> Path:
     return path
 
 
-def active_adapter(base_name: str) -> Path | None:
-    """The adapter registry's active adapter for a base model, or None (also when no registry exists)."""
-    try:
-        from quarry.finetune.registry import active_adapter as registry_active
-    except ImportError:
-        return None
-    return registry_active(base_name)
-
-
 class ModelRow(BaseModel):
     """One line of `quarry models list`."""
 
@@ -143,8 +135,8 @@ class ModelRow(BaseModel):
     path: str
 
 
-def list_models() -> list[ModelRow]:
-    """Every catalog model with whether it is pulled and which adapter is active."""
+def list_models(active_adapter: Callable[[str], Path | None] = lambda _: None) -> list[ModelRow]:
+    """Every catalog model with whether it is pulled and, by the registry's lookup, which adapter is live."""
     rows = []
     for entry in CATALOG.values():
         path = models_dir() / f"{entry.name}.gguf"

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from quarry.config import load_settings
 from quarry.errors import ModelError, ProviderRefused
 from quarry.llm.base import ChatModel, Reply
-from quarry.llm.specs import ADAPTER_SEP, open_model
+from quarry.llm.specs import ACTIVE, AdapterLookup, open_model, parse_spec
 
 
 class ChatRequest(BaseModel):
@@ -64,8 +64,9 @@ class ChatRequest(BaseModel):
 def default_serve_spec() -> str:
     """The configured model, with its active adapter when it is a single local model."""
     spec = load_settings().default_model
-    if spec.startswith("local:") and ADAPTER_SEP not in spec and "," not in spec:
-        return spec + ADAPTER_SEP + "active"
+    parts = parse_spec(spec)
+    if len(parts) == 1 and parts[0].kind == "local" and parts[0].adapter is None:
+        return parts[0].render(ACTIVE)
     return spec
 
 
@@ -153,12 +154,12 @@ class ChatService:
         yield "data: [DONE]\n\n"
 
 
-def create_app(spec: str) -> Any:
+def create_app(spec: str, active_adapter: AdapterLookup | None = None) -> Any:
     """The FastAPI app serving `spec` (opened now, so a bad spec fails before the port is bound)."""
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, StreamingResponse
 
-    service = ChatService(open_model(spec), spec)
+    service = ChatService(open_model(spec, active_adapter=active_adapter), spec)
     app = FastAPI(title="quarry serve")
 
     @app.exception_handler(ModelError)
@@ -179,8 +180,9 @@ def create_app(spec: str) -> Any:
     return app
 
 
-def run_server(spec: str, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+def run_server(spec: str, *, host: str = "127.0.0.1", port: int = 8000,
+               active_adapter: AdapterLookup | None = None) -> None:
     """Serve until interrupted."""
     import uvicorn
 
-    uvicorn.run(create_app(spec), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(spec, active_adapter), host=host, port=port, log_level="warning")

@@ -3,15 +3,23 @@
 Forms: `local:NAME` (catalog), `local:/path/model.gguf`, `local:NAME+adapter:/path/lora.gguf`,
 `local:NAME+adapter:active` (the adapter registry's active adapter for NAME), `openai:MODEL`
 (OPENAI_API_KEY, optional OPENAI_BASE_URL), `http://HOST:PORT/v1#MODEL` (any OpenAI-compatible
-server), `hf:REPO/FILE.gguf` (downloaded via huggingface_hub where a hub is reachable), and a
-comma-separated fallback chain `A,B` that moves on when a provider refuses, times out or rate-limits.
+server), `hf:REPO/FILE.gguf` (downloaded via huggingface_hub where a hub is reachable), `replay:PATH`
+(a stored conversation replayed, for tests and debugging), and a comma-separated fallback chain `A,B`
+that moves on when a provider refuses, times out or rate-limits.
+
+`parse_spec` is the only parser of these strings. `+adapter:active` names the adapter registry's
+live adapter; the registry sits above this layer, so whoever composes the program passes its lookup
+(`active_adapter`) to `open_model` instead of this module importing it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 from quarry.errors import ModelError, ProviderRefused
 from quarry.llm.base import ChatMessage, ChatModel, Reply, ToolSpec
@@ -19,6 +27,10 @@ from quarry.llm.base import ChatMessage, ChatModel, Reply, ToolSpec
 log = logging.getLogger(__name__)
 
 ADAPTER_SEP = "+adapter:"
+ACTIVE = "active"
+
+AdapterLookup = Callable[[str], Path | None]
+"""Base model name -> the live adapter's GGUF trained on it, or None."""
 
 
 class FallbackModel:
@@ -42,67 +54,103 @@ class FallbackModel:
         raise ProviderRefused("every model in the chain refused: " + "; ".join(refusals))
 
 
-def _resolve_local(target: str) -> tuple[Path, str]:
-    """(GGUF path, base name for the adapter registry) of `NAME`, `/path.gguf` or `hf:REPO/FILE`."""
-    from quarry.llm.catalog import CATALOG, model_path
+class ModelSpec(BaseModel):
+    """One provider of a spec string, parsed."""
 
-    if target in CATALOG:
-        return model_path(target), target
-    if target.startswith("hf:"):
-        from quarry.llm.pull import pull_hf
+    text: str
+    kind: Literal["local", "hf", "openai", "http", "replay"]
+    target: str  # catalog name or .gguf path, hf REPO/FILE, OpenAI model, base URL, or replay file
+    model: str | None = None  # http: the served model's name (after '#')
+    adapter: str | None = None  # local/hf: a LoRA GGUF path, or ACTIVE
 
-        path = pull_hf(target[3:])
-        return path, path.stem
-    path = Path(target).expanduser()
-    if path.suffix == ".gguf" or "/" in target:
-        if not path.is_file():
-            raise ModelError(f"{path}: model file not found")
-        return path, path.stem
-    raise ModelError(f"unknown local model {target!r}; the catalog has: {', '.join(CATALOG)} (or give a .gguf path)")
+    def render(self, adapter: str | None) -> str:
+        """This provider's spec string with another adapter (None: the bare base model)."""
+        base = self.text.partition(ADAPTER_SEP)[0]
+        return base + (ADAPTER_SEP + adapter if adapter else "")
 
 
-def _open_local(spec: str, body: str) -> ChatModel:
-    from quarry.llm.catalog import active_adapter
-    from quarry.llm.local import LocalModel
-
-    target, _, adapter = body.partition(ADAPTER_SEP)
-    path, base_name = _resolve_local(target)
-    adapter_path: Path | None = None
-    if adapter == "active":
-        adapter_path = active_adapter(base_name)
-    elif adapter:
-        adapter_path = Path(adapter).expanduser()
-    return LocalModel(path, adapter=adapter_path, model_id=spec)
+_FORMS = ("use local:NAME, local:/path.gguf, local:NAME+adapter:/path/lora.gguf, openai:MODEL, "
+          "http://HOST:PORT/v1#MODEL, hf:REPO/FILE.gguf, replay:/path/trace.json or a comma-separated chain")
 
 
-def _open_one(spec: str) -> ChatModel:
-    kind, _, body = spec.partition(":")
-    if kind == "local" and body:
-        return _open_local(spec, body)
-    if kind == "hf" and body:
-        return _open_local(spec, spec)
-    if kind == "openai" and body:
-        from quarry.llm.openai_backend import OpenAIModel
-
-        return OpenAIModel.from_env(body, model_id=spec)
+def _parse_one(text: str) -> ModelSpec:
+    kind, _, body = text.partition(":")
+    if kind in ("local", "hf") and body:
+        target, _, adapter = body.partition(ADAPTER_SEP)
+        return ModelSpec(text=text, kind=kind, target=target, adapter=adapter or None)
+    if kind in ("openai", "replay") and body:
+        return ModelSpec(text=text, kind=kind, target=body)
     if kind in ("http", "https"):
-        from quarry.llm.openai_backend import OpenAIModel
-
-        base_url, _, model = spec.partition("#")
+        base_url, _, model = text.partition("#")
         if not model:
-            raise ModelError(f"model spec {spec!r}: add the model name after '#', e.g. http://127.0.0.1:8000/v1#local")
-        return OpenAIModel(model, base_url=base_url, api_key=None, model_id=spec)
-    raise ModelError(
-        f"model spec {spec!r} not understood; use local:NAME, local:/path.gguf, openai:MODEL, "
-        "http://HOST:PORT/v1#MODEL or a comma-separated chain"
-    )
+            raise ModelError(f"model spec {text!r}: add the model name after '#', e.g. http://127.0.0.1:8000/v1#local")
+        return ModelSpec(text=text, kind="http", target=base_url, model=model)
+    raise ModelError(f"model spec {text!r} not understood; {_FORMS}")
 
 
-def open_model(spec: str) -> ChatModel:
-    """The one entry point: a ChatModel for a spec string (see the module docstring for the forms)."""
+def parse_spec(spec: str) -> list[ModelSpec]:
+    """The providers of a spec string, in fallback order (ModelError when one is not understood)."""
     parts = [part.strip() for part in spec.split(",") if part.strip()]
     if not parts:
         raise ModelError("empty model spec")
+    return [_parse_one(part) for part in parts]
+
+
+def has_adapter(spec: str) -> bool:
+    """Whether the spec runs a fine-tuned adapter (such a model gets the short student prompt)."""
+    return any(part.adapter for part in parse_spec(spec))
+
+
+def _resolve_local(part: ModelSpec) -> tuple[Path, str]:
+    """(GGUF path, base name for the adapter registry) of a local or hf provider."""
+    from quarry.llm.catalog import CATALOG, model_path
+
+    if part.kind == "hf":
+        from quarry.llm.pull import pull_hf
+
+        path = pull_hf(part.target)
+        return path, path.stem
+    if part.target in CATALOG:
+        return model_path(part.target), part.target
+    path = Path(part.target).expanduser()
+    if path.suffix == ".gguf" or "/" in part.target:
+        if not path.is_file():
+            raise ModelError(f"{path}: model file not found")
+        return path, path.stem
+    raise ModelError(f"unknown local model {part.target!r}; the catalog has: {', '.join(CATALOG)} (or give a .gguf path)")
+
+
+def _open_local(part: ModelSpec, active_adapter: AdapterLookup | None) -> ChatModel:
+    from quarry.llm.local import LocalModel
+
+    path, base_name = _resolve_local(part)
+    adapter_path: Path | None = None
+    if part.adapter == ACTIVE:
+        if active_adapter is None:
+            raise ModelError(f"{part.text}: '+adapter:active' needs the adapter registry (open it through the CLI)")
+        adapter_path = active_adapter(base_name)
+    elif part.adapter:
+        adapter_path = Path(part.adapter).expanduser()
+    return LocalModel(path, adapter=adapter_path, model_id=part.text)
+
+
+def _open_one(part: ModelSpec, active_adapter: AdapterLookup | None) -> ChatModel:
+    if part.kind in ("local", "hf"):
+        return _open_local(part, active_adapter)
+    if part.kind == "replay":
+        from quarry.llm.replay import open_replay
+
+        return open_replay(part.target)
+    from quarry.llm.openai_backend import OpenAIModel
+
+    if part.kind == "openai":
+        return OpenAIModel.from_env(part.target, model_id=part.text)
+    return OpenAIModel(part.model or "", base_url=part.target, api_key=None, model_id=part.text)
+
+
+def open_model(spec: str, *, active_adapter: AdapterLookup | None = None) -> ChatModel:
+    """The one entry point: a ChatModel for a spec string (see the module docstring for the forms)."""
+    parts = parse_spec(spec)
     if len(parts) == 1:
-        return _open_one(parts[0])
-    return FallbackModel([_open_one(part) for part in parts], model_id=",".join(parts))
+        return _open_one(parts[0], active_adapter)
+    return FallbackModel([_open_one(part, active_adapter) for part in parts], model_id=",".join(p.text for p in parts))

@@ -8,7 +8,6 @@ DEFAULT_LENGTH for overlap checks.
 from __future__ import annotations
 
 import re
-
 import uuid
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path

@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     text        TEXT NOT NULL
 );
 
--- Embeddings of chunks for the classic-RAG baseline (quarry.agent.rag_baseline), one row per chunk and model.
+-- Embeddings of chunks for the classic-RAG baseline (quarry.evals.rag_baseline), one row per chunk and model.
 CREATE TABLE IF NOT EXISTS chunk_embeddings (
     chunk_id    TEXT NOT NULL,              -- chunks.chunk_id
     model       TEXT NOT NULL,              -- embedding model name

@@ -7,8 +7,11 @@ reader is closed while a writer is open and reopened lazily afterwards.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -45,3 +48,24 @@ class StoreSession:
         if self._reader is not None:
             self._reader.close()
             self._reader = None
+
+
+@contextmanager
+def scratch_copy(store: StoreSession) -> Iterator[StoreSession]:
+    """A throwaway copy of the store: evaluations and teacher runs may write (calendar adds, traces) there."""
+    with store.writer() as con:
+        con.execute("CHECKPOINT")
+    with tempfile.TemporaryDirectory(prefix="quarry-scratch-") as tmp:
+        copy = Path(tmp) / "scratch.duckdb"
+        shutil.copyfile(store.path, copy)
+        scratch = StoreSession(copy)
+        try:
+            yield scratch
+        finally:
+            scratch.close()
+
+
+def mailbox_now(store: StoreSession) -> datetime:
+    """'Today' for generated traces: the newest message's date, so relative words match the mailbox."""
+    row = store.reader().execute("SELECT max(sent_at) FROM messages").fetchone()
+    return row[0] if row and row[0] else datetime.now(timezone.utc)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from quarry.errors import InputError, StoreError
 
@@ -31,6 +31,49 @@ _JSON_COLUMNS = ("messages", "tools", "metadata")
 
 def new_trace_id() -> str:
     return uuid.uuid4().hex
+
+
+class TraceMetadata(BaseModel):
+    """What a run records beside its conversation: the loop writes the run's settings, a teacher adds its
+    verdict and the known answer, the export adds the row's columns, and training reads it back.
+
+    Unknown keys are kept (a trace file from another version still loads and exports unchanged).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    # Written by the agent loop (and the session or evaluation that started the run).
+    profile: str | None = None
+    max_steps: int | None = None
+    now: str | None = None
+    step_usage: list[dict[str, int]] = Field(default_factory=list)
+    student_system_prompt: str | None = None
+    student_tools: list[dict[str, Any]] | None = None
+    forced: bool = False
+    unknown_citations: list[str] = Field(default_factory=list)
+    model_spec: str | None = None
+    evaluation: bool = False
+    # Written by teacher runs (`quarry traces generate`) and feedback promotion.
+    source: str | None = None
+    template: str | None = None
+    teacher: str | None = None
+    verified: bool | None = None
+    reject_reason: str | None = None
+    question_id: str | None = None
+    question_hash: str | None = None
+    original_question: str | None = None
+    paraphrased: bool | None = None
+    dedupe_key: str | None = None
+    answer_type: str | None = None
+    known_answer: Any = None
+    accept: list[Any] | None = None
+    message_ids: list[str] | None = None
+    # Written by the export (`to_training_record`).
+    trace_id: str | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON form kept in the store and in exports: fields still at their defaults are left out."""
+        return self.model_dump(mode="json", exclude_defaults=True)
 
 
 class Trace(BaseModel):
@@ -49,7 +92,7 @@ class Trace(BaseModel):
     latency_s: float = 0.0
     verified: bool | None = None
     feedback: Feedback | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: TraceMetadata = Field(default_factory=TraceMetadata)
 
     def tool_call_count(self) -> int:
         return sum(len(m.get("tool_calls") or []) for m in self.messages if m.get("role") == "assistant")
@@ -58,6 +101,7 @@ class Trace(BaseModel):
 def insert_trace(con: duckdb.DuckDBPyConnection, trace: Trace) -> str:
     """Store one trace (a writer connection); returns its id."""
     row = trace.model_dump(mode="python")
+    row["metadata"] = trace.metadata.stored()
     for column in _JSON_COLUMNS:
         row[column] = json.dumps(row[column], ensure_ascii=False, default=str)
     placeholders = ", ".join("?" for _ in _COLUMNS)
@@ -142,7 +186,7 @@ def to_training_record(trace: Trace) -> dict[str, Any]:
         "prompt_tokens": trace.prompt_tokens,
         "completion_tokens": trace.completion_tokens,
         "latency_s": trace.latency_s,
-        **trace.metadata,
+        **trace.metadata.stored(),
     }
     return {"messages": trace.messages, "tools": trace.tools, "metadata": metadata}
 

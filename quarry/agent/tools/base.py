@@ -21,8 +21,14 @@ from quarry.llm.base import ToolSpec
 from quarry.store.session import StoreSession
 
 
-def _deny(_: str) -> bool:
+def deny_writes(_: str) -> bool:
+    """The default confirmation: no write without a person saying yes."""
     return False
+
+
+def allow_writes(_: str) -> bool:
+    """Confirmation for scratch copies (evaluations, teacher runs), where writes reach no user data."""
+    return True
 
 
 @dataclass
@@ -31,7 +37,7 @@ class ToolContext:
 
     store: StoreSession
     #: Asked before any write, with a one-line description; returns True to go ahead. Default: refuse.
-    confirm: Callable[[str], bool] = _deny
+    confirm: Callable[[str], bool] = deny_writes
     #: "Now" for relative questions; fixed in tests and evaluations.
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 

@@ -1,0 +1,438 @@
+"""The question templates: what each one asks of a store's facts and how it proves the answer.
+
+Each template picks candidate facts with one SQL query, and for each candidate writes the question
+(in several wordings), the known answer in the gold-question format, the tool steps that prove it
+(the SQL an agent should run), and the sentence an ideal final answer states. The proving SQL uses
+only the documented views, so the oracle trace's tool calls pass the agent's SQL guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from quarry.store.query import instant_text
+
+#: Assumed length of an event with no end time, for calendar overlaps.
+DEFAULT_EVENT_LENGTH = timedelta(hours=1)
+
+
+class ToolStep(BaseModel):
+    """One tool call of the ideal trace: which tool, with which arguments."""
+
+    tool: str
+    arguments: dict[str, Any]
+
+
+class Instance(BaseModel):
+    """One fact turned into a question: the slots its wordings fill, the known answer, the proof."""
+
+    slots: dict[str, str]
+    answer: Any
+    accept: list[str] = Field(default_factory=list)
+    message_ids: list[str] = Field(default_factory=list)
+    steps: list[ToolStep]
+    statement: str  # what the final answer says, before citations
+
+
+@dataclass(frozen=True)
+class Template:
+    """A question form: candidate facts (SQL over the store), wordings, and a builder per candidate row."""
+
+    name: str
+    answer_type: str
+    wordings: tuple[str, ...]
+    candidates: str
+    build: Callable[[dict[str, Any]], Instance | None]
+    params: tuple[Any, ...] = ()  # bound to the candidates query's '?' placeholders
+
+
+# --- formatting helpers -------------------------------------------------------------------------
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def all_day_date(moment: datetime) -> date:
+    """The calendar day of an all-day event stored as local midnight in UTC.
+
+    Local midnight lies between 10:00 the day before (UTC+14) and 12:00 (UTC-12) in UTC, so half a
+    day later is always on the local day, whatever the zone was.
+    """
+    return (moment + timedelta(hours=12)).date()
+
+
+def say_when(moment: datetime, all_day: bool = False) -> str:
+    """The form tool results show ('Thu 2026-11-26 20:00 UTC'): a student copies it instead of
+    converting weekdays and month names, and the scorer reads it like any other date."""
+    if all_day:
+        return f"{all_day_date(moment):%a %Y-%m-%d} (all day, from {instant_text(moment)})"
+    return instant_text(moment)
+
+
+def day_text(day: date | datetime) -> str:
+    return f"{day:%A %-d %B %Y}"
+
+
+def the(title: str) -> str:
+    """'Board dinner' -> 'the board dinner', as people ask; acronyms and numbers keep their case."""
+    first, _, rest = title.partition(" ")
+    if first[:1].isupper() and first[1:].isalpha() and first[1:].islower():
+        first = first.lower()
+    return f"the {first} {rest}".strip() if not first.lower() == "the" else f"{first.lower()} {rest}".strip()
+
+
+def _plural(n: int, noun: str) -> str:
+    """'1 event', '3 events', '2 entries'."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1]}ies" if noun.endswith("y") else f"{n} {noun}s"
+
+
+def _there_are(n: int, noun: str) -> str:
+    return f"There {'is' if n == 1 else 'are'} {_plural(n, noun)}"
+
+
+def _find_event(title: str, columns: str) -> ToolStep:
+    query = f"SELECT {columns} FROM events WHERE title ILIKE {sql_literal('%' + title + '%')}"
+    return ToolStep(tool="sql", arguments={"query": query})
+
+
+def _sources(row: dict[str, Any]) -> list[str]:
+    """The message that stated the fact, then the one that last changed it."""
+    ids = [row.get("message_id"), row.get("updated_by")]
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def _end_of(row: dict[str, Any]) -> datetime:
+    return row["ends_at"] or row["starts_at"] + DEFAULT_EVENT_LENGTH
+
+
+# --- candidate queries --------------------------------------------------------------------------
+
+#: Calendar entries overlapping each event (the calendar tools' rule: no end means one hour); events
+#: already on the calendar are left out, since "am I free then?" has no clear answer for them.
+_CALENDAR_OVERLAPS = """
+SELECT e.fact_id, e.title, e.starts_at, e.ends_at, e.all_day, e.status, e.message_id, e.updated_by,
+       (SELECT count(*) FROM calendar_events c
+        WHERE c.starts_at < coalesce(e.ends_at, e.starts_at + INTERVAL 1 HOUR)
+          AND coalesce(c.ends_at, c.starts_at + INTERVAL 1 HOUR) > e.starts_at) AS clashes
+FROM events e
+WHERE e.starts_at IS NOT NULL AND NOT e.all_day AND e.status <> 'cancelled'
+  AND NOT EXISTS (SELECT 1 FROM calendar_events c WHERE c.source_fact_id = e.fact_id)
+  AND (SELECT count(*) FROM events o WHERE o.title ILIKE '%' || e.title || '%') = 1
+ORDER BY e.fact_id
+"""
+
+#: Events whose title names exactly one event, so a question about it has one answer.
+_UNIQUE_EVENTS = """
+SELECT e.fact_id, e.title, e.starts_at, e.ends_at, e.all_day, e.location, e.status, e.message_id, e.updated_by
+FROM events e
+WHERE e.starts_at IS NOT NULL
+  AND (SELECT count(*) FROM events o WHERE o.title ILIKE '%' || e.title || '%') = 1
+ORDER BY e.fact_id
+"""
+
+_UNIQUE_ACTIONS = """
+SELECT a.fact_id, a.task, a.owner, a.message_id, p.email, p.display_name
+FROM action_items a
+LEFT JOIN people p ON lower(p.email) = lower(a.owner) OR lower(p.display_name) = lower(a.owner)
+WHERE a.owner IS NOT NULL
+  AND (SELECT count(*) FROM action_items o WHERE o.task ILIKE '%' || a.task || '%') = 1
+ORDER BY a.fact_id
+"""
+
+_UNIQUE_DEADLINES = """
+SELECT d.fact_id, d.task, d.due_at, d.message_id
+FROM deadlines d
+WHERE d.due_at IS NOT NULL
+  AND (SELECT count(*) FROM deadlines o WHERE o.task ILIKE '%' || d.task || '%') = 1
+ORDER BY d.fact_id
+"""
+
+_WEEKS = """
+SELECT date_trunc('week', starts_at) AS week,
+       count(*) AS n,
+       list(title ORDER BY starts_at) AS titles,
+       list(message_id ORDER BY starts_at) AS message_ids
+FROM events
+WHERE starts_at IS NOT NULL AND status <> 'cancelled'
+GROUP BY 1 ORDER BY 1
+"""
+
+_MONTHS = """
+SELECT date_trunc('month', due_at) AS month, count(*) AS n, list(message_id ORDER BY due_at) AS message_ids
+FROM deadlines WHERE due_at IS NOT NULL GROUP BY 1 ORDER BY 1
+"""
+
+_NOT_ON_CALENDAR = """
+SELECT e.fact_id, e.title, e.starts_at, e.ends_at, e.all_day, e.location, e.participants, e.message_id, e.updated_by
+FROM events e
+WHERE e.starts_at IS NOT NULL AND e.status <> 'cancelled'
+  AND NOT EXISTS (SELECT 1 FROM calendar_events c WHERE c.source_fact_id = e.fact_id)
+  AND (SELECT count(*) FROM events o WHERE o.title ILIKE '%' || e.title || '%') = 1
+ORDER BY e.fact_id
+"""
+
+#: Things a personal mailbox might mention; a question about one the store never mentions is "unknown".
+UNKNOWN_THINGS = (
+    "dentist appointment", "company picnic", "yoga retreat", "car inspection", "piano recital",
+    "wine tasting", "hackathon", "tax filing", "marathon", "book club", "chess tournament",
+    "kayak trip", "pottery class", "flu shot", "ski trip", "science fair", "poetry reading",
+    "charity gala", "fire drill", "bake sale", "salsa lesson", "escape room outing",
+    "orchestra rehearsal", "garage sale", "lighthouse tour",
+)
+
+#: How the gold questions spell an answer the mailbox does not hold (answer "unknown", type text).
+UNKNOWN_ACCEPT = ("the mailbox does not say", "not mentioned")
+
+#: Unknown things the store never mentions: the whole phrase nowhere in the facts, its head noun
+#: ("picnic") in no event title and no message, so the lookups of the ideal trace really find nothing.
+_UNKNOWN_CANDIDATES = """
+SELECT t.thing, t.head
+FROM (SELECT thing, list_last(string_split(thing, ' ')) AS head FROM (SELECT unnest(?) AS thing)) t
+WHERE NOT EXISTS (SELECT 1 FROM events WHERE title ILIKE '%' || t.head || '%' OR location ILIKE '%' || t.thing || '%')
+  AND NOT EXISTS (SELECT 1 FROM deadlines WHERE task ILIKE '%' || t.thing || '%')
+  AND NOT EXISTS (SELECT 1 FROM action_items WHERE task ILIKE '%' || t.thing || '%')
+  AND NOT EXISTS (SELECT 1 FROM calendar_events WHERE title ILIKE '%' || t.thing || '%')
+  AND NOT EXISTS (SELECT 1 FROM messages
+                  WHERE subject ILIKE '%' || t.head || '%' OR body_text ILIKE '%' || t.head || '%')
+ORDER BY 1
+"""
+
+
+# --- builders -----------------------------------------------------------------------------------
+
+
+def _event_when(row: dict[str, Any]) -> Instance | None:
+    if row["status"] == "cancelled":
+        return None
+    start = row["starts_at"]
+    answer = all_day_date(start).isoformat() if row["all_day"] else iso(start)
+    return Instance(
+        slots={"title": the(row["title"])},
+        answer=answer,
+        accept=[iso(start)] if row["all_day"] else [],  # the stored instant of local midnight
+        message_ids=_sources(row),
+        steps=[_find_event(row["title"], "title, starts_at, ends_at, all_day, status, message_id, updated_by")],
+        statement=f"{the(row['title'])} is on {say_when(start, row['all_day'])}.",
+    )
+
+
+def _event_where(row: dict[str, Any]) -> Instance | None:
+    if not row["location"]:
+        return None
+    return Instance(
+        slots={"title": the(row["title"])},
+        answer=row["location"],
+        message_ids=_sources(row),
+        steps=[_find_event(row["title"], "title, location, starts_at, message_id")],
+        statement=f"{the(row['title'])} is at {row['location']}.",
+    )
+
+
+def _event_status(status: str) -> Callable[[dict[str, Any]], Instance]:
+    """Builder for 'is X cancelled?' / 'has X moved?': yes exactly when the event has that status."""
+
+    def build(row: dict[str, Any]) -> Instance:
+        yes = row["status"] == status
+        if yes:
+            statement = f"Yes, {the(row['title'])} " + ("is cancelled" if status == "cancelled" else "has been moved")
+            statement += "" if status == "cancelled" else f"; it is now on {say_when(row['starts_at'], row['all_day'])}"
+        else:
+            when = say_when(row["starts_at"], row["all_day"])
+            statement = f"No, {the(row['title'])} is {row['status']}, on {when}"
+        return Instance(
+            slots={"title": the(row["title"])},
+            answer="yes" if yes else "no",
+            message_ids=_sources(row),
+            steps=[_find_event(row["title"], "title, status, starts_at, message_id, updated_by")],
+            statement=statement + ".",
+        )
+
+    return build
+
+
+def _free_at_event(row: dict[str, Any]) -> Instance:
+    start, end = row["starts_at"], _end_of(row)
+    free = row["clashes"] == 0
+    when = say_when(start)
+    return Instance(
+        slots={"title": the(row["title"])},
+        answer="yes" if free else "no",
+        message_ids=_sources(row),
+        steps=[
+            _find_event(row["title"], "title, starts_at, ends_at, message_id"),
+            ToolStep(tool="calendar_conflicts", arguments={"start": iso(start), "end": iso(end)}),
+        ],
+        statement=(
+            f"Yes, you are free: nothing on your calendar overlaps {the(row['title'])}, {when}."
+            if free
+            else f"No, {the(row['title'])}, {when}, clashes with {_plural(row['clashes'], 'entry')} on your calendar."
+        ),
+    )
+
+
+def _calendar_add(row: dict[str, Any]) -> Instance:
+    start = row["starts_at"]
+    arguments: dict[str, Any] = {"title": row["title"], "start": iso(start), "end": iso(_end_of(row))}
+    if row["participants"]:
+        arguments["attendees"] = list(row["participants"])
+    arguments["source_fact_id"] = row["fact_id"]
+    return Instance(
+        slots={"title": the(row["title"])},
+        answer={"title": row["title"], "starts_at": iso(start)},
+        message_ids=_sources(row),
+        steps=[
+            _find_event(row["title"], "fact_id, title, starts_at, ends_at, location, participants, message_id"),
+            ToolStep(tool="calendar_add", arguments=arguments),
+        ],
+        statement=f"Added {the(row['title'])} to your calendar on {say_when(start, row['all_day'])}.",
+    )
+
+
+def _action_owner(row: dict[str, Any]) -> Instance:
+    accept = [v for v in (row["email"], row["display_name"]) if v and v.lower() != row["owner"].lower()]
+    query = (
+        "SELECT task, owner, due_at, status, message_id FROM action_items "
+        f"WHERE task ILIKE {sql_literal('%' + row['task'] + '%')}"
+    )
+    return Instance(
+        slots={"task": row["task"]},
+        answer=row["owner"],
+        accept=accept,
+        message_ids=_sources(row),
+        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        statement=f"The owner of \"{row['task']}\" is {row['owner']}.",
+    )
+
+
+def _deadline_when(row: dict[str, Any]) -> Instance:
+    query = (
+        "SELECT task, due_at, owner, message_id FROM deadlines "
+        f"WHERE task ILIKE {sql_literal('%' + row['task'] + '%')}"
+    )
+    return Instance(
+        slots={"task": row["task"]},
+        answer=iso(row["due_at"]),
+        message_ids=_sources(row),
+        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        statement=f"\"{row['task']}\" is due {say_when(row['due_at'])}.",
+    )
+
+
+def _week_query(columns: str, week: datetime) -> str:
+    return (
+        f"SELECT {columns} FROM events WHERE status <> 'cancelled' "
+        f"AND starts_at >= TIMESTAMPTZ {sql_literal(iso(week))} "
+        f"AND starts_at < TIMESTAMPTZ {sql_literal(iso(week + timedelta(days=7)))}"
+    )
+
+
+def _count_week(row: dict[str, Any]) -> Instance:
+    week = row["week"]
+    return Instance(
+        slots={"day": day_text(week)},
+        answer=str(row["n"]),
+        message_ids=list(dict.fromkeys(m for m in row["message_ids"] if m)),
+        steps=[ToolStep(tool="sql", arguments={"query": _week_query("count(*) AS n", week)})],
+        statement=f"{_there_are(row['n'], 'event')} (not counting cancelled ones) in the week starting "
+                  f"{day_text(week)}.",
+    )
+
+
+def _list_week(row: dict[str, Any]) -> Instance | None:
+    titles = list(dict.fromkeys(row["titles"]))
+    if not 1 <= len(titles) <= 6 or len(titles) != row["n"]:
+        return None
+    week = row["week"]
+    query = _week_query("title, starts_at, location, message_id", week) + " ORDER BY starts_at"
+    return Instance(
+        slots={"day": day_text(week)},
+        answer=titles,
+        message_ids=list(dict.fromkeys(m for m in row["message_ids"] if m)),
+        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        statement=f"The week starting {day_text(week)} has: " + "; ".join(titles) + ".",
+    )
+
+
+def _count_deadlines_month(row: dict[str, Any]) -> Instance:
+    month = row["month"]
+    nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    query = (
+        "SELECT count(*) AS n FROM deadlines "
+        f"WHERE due_at >= TIMESTAMPTZ {sql_literal(iso(month))} AND due_at < TIMESTAMPTZ {sql_literal(iso(nxt))}"
+    )
+    return Instance(
+        slots={"month": f"{month:%B %Y}"},
+        answer=str(row["n"]),
+        message_ids=list(dict.fromkeys(m for m in row["message_ids"] if m)),
+        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        statement=f"{_there_are(row['n'], 'deadline')} in {month:%B %Y}.",
+    )
+
+
+def _unknown(row: dict[str, Any]) -> Instance:
+    """Look in the facts, then the full text, then decline: the order the teacher prompt teaches."""
+    thing, head = row["thing"], row["head"]
+    query = ("SELECT title, starts_at, location, message_id FROM events "
+             f"WHERE title ILIKE {sql_literal('%' + head + '%')}")
+    return Instance(
+        slots={"thing": thing},
+        answer="unknown",
+        accept=list(UNKNOWN_ACCEPT),
+        steps=[ToolStep(tool="sql", arguments={"query": query}), ToolStep(tool="search", arguments={"text": thing})],
+        statement=f"The mailbox does not say: I found nothing about a {thing}.",
+    )
+
+
+TEMPLATES: tuple[Template, ...] = (
+    Template("event_when", "datetime",
+             ("When is {title}?", "What time does {title} start?", "When does {title} take place?",
+              "What date and time is {title} scheduled for?"), _UNIQUE_EVENTS, _event_when),
+    Template("event_where", "text",
+             ("Where is {title}?", "Where will {title} be held?", "What is the location of {title}?"),
+             _UNIQUE_EVENTS, _event_where),
+    Template("action_owner", "text",
+             ("Who is responsible for this task: {task}?", "Who owns the action item \"{task}\"?",
+              "Which person has to take care of \"{task}\"?"), _UNIQUE_ACTIONS, _action_owner),
+    Template("deadline_when", "datetime",
+             ("When is \"{task}\" due?", "What is the deadline for \"{task}\"?", "By when must \"{task}\" be done?"),
+             _UNIQUE_DEADLINES, _deadline_when),
+    Template("count_events_week", "number",
+             ("How many events (not counting cancelled ones) are scheduled in the week starting {day}?",
+              "In the week beginning {day}, how many events are planned, excluding cancelled ones?"),
+             _WEEKS, _count_week),
+    Template("count_deadlines_month", "number",
+             ("How many deadlines fall in {month}?", "How many deadlines are there in {month}?"), _MONTHS,
+             _count_deadlines_month),
+    Template("events_in_week", "list",
+             ("Which events are scheduled in the week starting {day}?",
+              "List the events planned for the week beginning {day} (not cancelled ones).",
+              "What is on in the week starting {day}?"), _WEEKS, _list_week),
+    Template("event_cancelled", "yesno",
+             ("Is {title} cancelled?", "Has {title} been called off?", "Was {title} cancelled?"),
+             _UNIQUE_EVENTS, _event_status("cancelled")),
+    Template("event_moved", "yesno",
+             ("Has {title} been moved?", "Was {title} rescheduled?", "Did {title} get moved to another time?"),
+             _UNIQUE_EVENTS, _event_status("moved")),
+    Template("free_at_event", "yesno",
+             ("Am I free at the time of {title}?", "Is my calendar clear during {title}?",
+              "Am I free when {title} happens?"), _CALENDAR_OVERLAPS, _free_at_event),
+    Template("calendar_add", "calendar_add",
+             ("Add {title} to my calendar.", "Please put {title} on my calendar.",
+              "Can you add {title} to my calendar?"),
+             _NOT_ON_CALENDAR, _calendar_add),
+    Template("unknown", "text",
+             ("When is the {thing}?", "Where is the {thing} taking place?", "Who is organizing the {thing}?"),
+             _UNKNOWN_CANDIDATES, _unknown, params=(list(UNKNOWN_THINGS),)),
+)
