@@ -1,9 +1,8 @@
 # Quarry developer entry points. Every target bootstraps .venv on its own and is idempotent:
-# the venv is rebuilt only when pyproject.toml changes (stamp file).
+# the venv is rebuilt only when its inputs change (stamp file, below).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml Makefile | cksum | cut -d' ' -f1)
 DEMO_DB := .quarry-demo/demo.duckdb
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -18,6 +17,8 @@ else
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 endif
 LLAMA_WHEELS := $(HOME)/.cache/quarry/llama-wheels/$(LLAMA_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
+# The venv is rebuilt when pyproject.toml, this file or the llama.cpp build changes.
+STAMP  := $(VENV)/.installed-$(shell (cksum pyproject.toml Makefile; echo '$(LLAMA_WHEELS)') | cksum | cut -d' ' -f1)
 
 .PHONY: setup demo test bench clean
 

@@ -1,6 +1,7 @@
 """The LLM extractor: repair and drop of invalid output (replayed answers), the extraction cache, an
-end-to-end run on real local inference (llama.cpp, smollm2-135m) that must store facts whose evidence
-is in the message, and concurrent requests to a model served by `quarry serve`."""
+end-to-end run on real local inference (llama.cpp, qwen2.5-coder-0.5b: SmolLM2-135M returns no usable fact
+on these messages) that must store facts whose evidence is in the message, and concurrent requests to a
+model served by `quarry serve`."""
 
 import json
 
@@ -94,21 +95,24 @@ class CountingModel:
         return self.inner.chat(messages, **kwargs)
 
 
+LOCAL = "local:qwen2.5-coder-0.5b"
+
+
 @pytest.fixture(scope="module")
-def smollm():
+def local_model():
     from quarry.llm.specs import open_model
 
-    return open_model("local:smollm2-135m")
+    return open_model(LOCAL)
 
 
-def test_real_local_model_end_to_end_then_cache_hit(fact_mailbox, smollm):
+def test_real_local_model_end_to_end_then_cache_hit(fact_mailbox, local_model):
     add = fact_mailbox.add
     add("a@x", "Team lunch is tomorrow at 12:30 at Sal's Pizza.", subject="Lunch")
     add("b@x", "Can you review the contract by Friday?", subject="Contract")
     add("c@x", "The board meeting moved to Thursday 3pm.", subject="Board meeting")
-    texts = {src.item_id: src.text() for src in load_pending(fact_mailbox.con, "llm", "local:smollm2-135m")}
-    model = CountingModel(smollm)
-    first = extract_pending(fact_mailbox.con, "llm", "local:smollm2-135m", chat_model=model)
+    texts = {src.item_id: src.text() for src in load_pending(fact_mailbox.con, "llm", LOCAL)}
+    model = CountingModel(local_model)
+    first = extract_pending(fact_mailbox.con, "llm", LOCAL, chat_model=model)
     assert first.items == 3 and first.extracted + first.dropped == 3 and first.extracted >= 1
     assert 3 <= model.calls <= 6  # one request each, plus at most one repair each
     stored = fact_mailbox.con.execute(
@@ -117,11 +121,11 @@ def test_real_local_model_end_to_end_then_cache_hit(fact_mailbox, smollm):
     assert len(stored) >= 1, "the model stored no fact from three messages that each state one"
     assert len(stored) == sum(first.facts.get(t, 0) for t in ("events", "deadlines", "action_items"))
     for message_id, evidence, extractor, spec in stored:
-        assert evidence_occurs(evidence, texts[message_id]) and (extractor, spec) == ("llm", "local:smollm2-135m")
+        assert evidence_occurs(evidence, texts[message_id]) and (extractor, spec) == ("llm", LOCAL)
     before = fact_mailbox.con.execute("SELECT count(*) FROM events").fetchone()[0]
     calls = model.calls
-    redo(fact_mailbox.con, "llm", "local:smollm2-135m")
-    again = extract_pending(fact_mailbox.con, "llm", "local:smollm2-135m", chat_model=model)
+    redo(fact_mailbox.con, "llm", LOCAL)
+    again = extract_pending(fact_mailbox.con, "llm", LOCAL, chat_model=model)
     assert model.calls == calls, "re-extraction must not call the model"
     assert again.cache_hits == first.extracted and again.model_calls == 0
     assert fact_mailbox.con.execute("SELECT count(*) FROM events").fetchone()[0] == before

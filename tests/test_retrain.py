@@ -29,21 +29,23 @@ def test_retrain_trains_compares_and_activates_only_when_not_worse(sample_store,
     (home / "models").symlink_to(smollm2_gguf.parent)  # the pulled models, with a registry of its own
     monkeypatch.setenv("QUARRY_HOME", str(home))
     monkeypatch.setattr(registry, "SHIPPED_DIR", tmp_path / "no-shipped-adapters")
-    config = RetrainConfig(db=sample_store, n=12, student="local:smollm2-135m", eval_limit=2, epochs=1,
-                           max_steps=2, name="first")
+    # Two training steps leave the base model nearly untouched: it would spend six steps of 512 tokens on
+    # a held-out question, so the comparison runs on one question with short limits (the same code path).
+    config = RetrainConfig(db=sample_store, n=12, student="local:smollm2-135m", eval_limit=1, epochs=1,
+                           max_steps=2, name="first", eval_max_steps=1, eval_max_tokens=64)
     asked: list[str] = []
     first = retrain(config, on_question=lambda spec, outcome: asked.append(outcome.question))
     assert first.training_traces >= 10 and first.training.steps == 2
     assert first.active is None and first.activated, "with nothing live, the first adapter goes live"
     assert registry.active_name() == "first"
-    assert registry.get_adapter("first").metrics["heldout_n"] == 2
+    assert registry.get_adapter("first").metrics["heldout_n"] == 1
     # The held-out questions were never training questions: none of them is in the exported training file.
     trained = {question_hash(json.loads(line)["metadata"]["question"])
                for line in (first.run_dir / "traces.jsonl").read_text().splitlines()}
-    assert first.eval_questions == 2 and len(asked) == 2 and len(trained) >= 10
+    assert first.eval_questions == 1 and len(asked) == 1 and len(trained) >= 10
     assert not {question_hash(q) for q in asked} & trained
 
-    second = retrain(config.model_copy(update={"name": "second", "n": 4, "seed": 1}))
+    second = retrain(config.model_copy(update={"name": "second", "n": 0, "seed": 1, "max_steps": 1}))
     assert second.started_from == "first", "retraining continues from the live adapter's weights"
     assert second.active_name == "first" and second.active is not None
     assert second.activated == (second.candidate.accuracy >= second.active.accuracy)

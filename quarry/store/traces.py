@@ -46,7 +46,7 @@ class TraceMetadata(BaseModel):
     profile: str | None = None
     max_steps: int | None = None
     now: str | None = None
-    step_usage: list[dict[str, int]] = Field(default_factory=list)
+    step_usage: list[dict[str, int | float]] = Field(default_factory=list)  # tokens and latency_s per model call
     student_system_prompt: str | None = None
     student_tools: list[dict[str, Any]] | None = None
     forced: bool = False

@@ -21,14 +21,8 @@ from pydantic import BaseModel, Field
 from quarry.config import load_settings, quarry_home
 from quarry.errors import InputError
 from quarry.evals.answer_scoring import question_hash
-from quarry.evals.evaluation import (
-    ModelSummary,
-    QuestionOutcome,
-    eval_context,
-    run_structured,
-    select_questions,
-    summarize,
-)
+from quarry.evals.evaluation import eval_context, run_structured, select_questions
+from quarry.evals.report import ModelSummary, QuestionOutcome, summarize
 from quarry.evals.gold import GoldQuestion
 from quarry.finetune import registry
 from quarry.finetune.registry import open_with_adapters
@@ -52,6 +46,9 @@ class RetrainConfig(BaseModel):
     from_scratch: bool = False
     questions: Path | None = None
     eval_limit: int = Field(20, ge=1)
+    #: Agent limits for the held-out comparison (an untrained adapter may use every step at full length).
+    eval_max_steps: int = Field(6, ge=1)
+    eval_max_tokens: int = Field(512, ge=16)
     epochs: int = Field(2, ge=1)
     max_steps: int | None = None
     seed: int = 0
@@ -89,14 +86,15 @@ def _default_name(student: str) -> str:
     return f"{student_name(student)}-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
 
 
-def _evaluate(spec: str, questions: list[GoldQuestion], db: Path,
+def _evaluate(spec: str, questions: list[GoldQuestion], config: RetrainConfig,
               on_question: Callable[[str, QuestionOutcome], None] | None) -> ModelSummary:
     def done(outcome: QuestionOutcome) -> None:
         if on_question:
             on_question(spec, outcome)
 
-    with eval_context(db) as ctx:
-        return summarize(run_structured(spec, open_with_adapters(spec), questions, ctx, "student", on_done=done))
+    with eval_context(config.db) as ctx:
+        return summarize(run_structured(spec, open_with_adapters(spec), questions, ctx, "student",
+                                        config.eval_max_steps, config.eval_max_tokens, on_done=done))
 
 
 def retrain(config: RetrainConfig, *, on_stage: Callable[[str], None] | None = None,
@@ -135,8 +133,8 @@ def retrain(config: RetrainConfig, *, on_stage: Callable[[str], None] | None = N
                                 epochs=config.epochs, max_steps=config.max_steps, seed=config.seed), on_step)
     record = registry.register(trained.run_dir, name)
     stage(f"comparing on {len(questions)} held-out questions")
-    candidate = _evaluate(registry.model_spec(record), questions, config.db, on_question)
-    current = _evaluate(registry.model_spec(active), questions, config.db, on_question) if active else None
+    candidate = _evaluate(registry.model_spec(record), questions, config, on_question)
+    current = _evaluate(registry.model_spec(active), questions, config, on_question) if active else None
     registry.update_metrics(name, {"heldout_success": candidate.accuracy, "heldout_n": candidate.n})
     activated = registry.gate(candidate.accuracy, current.accuracy if current else None)
     if activated:

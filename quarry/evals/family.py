@@ -1,0 +1,87 @@
+"""Extraction scored over the corpus family: every mailbox of a split ingested into its own scratch store,
+extracted, scored against its gold facts, and summed per split (micro-averaged), train beside eval.
+
+A large gap between the two columns means the extractor learned the train mailboxes, not mail.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from quarry.evals.corpora import Mailbox, Split, mailboxes
+from quarry.evals.fact_scoring import TypeScore, evaluate_connection
+from quarry.extract.extraction import extract_pending
+from quarry.extract.pipeline import ingest
+from quarry.store.db import connect
+
+
+class MailboxScore(BaseModel):
+    """One mailbox's extraction against its own gold facts."""
+
+    name: str
+    split: Split
+    messages: int
+    seconds: float
+    types: dict[str, TypeScore]
+
+
+class FamilyReport(BaseModel):
+    """Per mailbox and per split (sums over the split's mailboxes) for one extractor."""
+
+    extractor: str
+    model: str | None
+    mailboxes: list[MailboxScore]
+    splits: dict[str, dict[str, TypeScore]]
+
+
+def _inputs(box: Mailbox) -> list[Path]:
+    """The mail (and documents) of a mailbox; its gold files, README and calendar are not mail."""
+    return [path for path in (box.root / "mail", box.root / "docs") if path.is_dir()]
+
+
+def score_mailbox(box: Mailbox, extractor: str, model: str | None, workdir: Path) -> MailboxScore:
+    """Ingest one mailbox into a fresh store under `workdir`, extract, and score."""
+    db = workdir / f"{box.split}-{box.name}.duckdb"
+    summary = ingest(_inputs(box), db, workers=1)
+    con = connect(db)
+    try:
+        extraction = extract_pending(con, extractor, model)
+        report = evaluate_connection(con, box.gold_facts, extractor=extraction.extractor, model=extraction.model)
+    finally:
+        con.close()
+    return MailboxScore(name=box.name, split=box.split, messages=summary.messages_new,
+                        seconds=round(summary.seconds + extraction.seconds, 2), types=report.types)
+
+
+def summed(scores: list[TypeScore]) -> TypeScore:
+    """Micro-average: counts added up, then precision, recall, F1 and status accuracy from the sums."""
+    gold, predicted, matched = (sum(getattr(s, f) for s in scores) for f in ("gold", "predicted", "matched"))
+    labelled, right = sum(s.status_labelled for s in scores), sum(s.status_right for s in scores)
+    precision = matched / predicted if predicted else 0.0
+    recall = matched / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return TypeScore(gold=gold, predicted=predicted, matched=matched, precision=round(precision, 3),
+                     recall=round(recall, 3), f1=round(f1, 3), status_labelled=labelled, status_right=right,
+                     status_accuracy=round(right / labelled, 3) if labelled else None)
+
+
+def score_family(split: Split | None, extractor: str = "rules", model: str | None = None,
+                 on_mailbox: Callable[[MailboxScore], None] | None = None) -> FamilyReport:
+    """Score `extractor` on every mailbox of `split` (None: both), each in its own scratch store."""
+    scores: list[MailboxScore] = []
+    with tempfile.TemporaryDirectory(prefix="quarry-family-") as tmp:
+        for box in mailboxes(split):
+            scores.append(score_mailbox(box, extractor, model, Path(tmp)))
+            if on_mailbox:
+                on_mailbox(scores[-1])
+    splits: dict[str, dict[str, TypeScore]] = {}
+    for part in ("train", "eval"):
+        members = [s for s in scores if s.split == part]
+        if members:
+            kinds = members[0].types.keys()
+            splits[part] = {kind: summed([m.types[kind] for m in members]) for kind in kinds}
+    return FamilyReport(extractor=extractor, model=model, mailboxes=scores, splits=splits)
