@@ -45,6 +45,9 @@ class TypeScore(BaseModel):
     precision: float = 0.0
     recall: float = 0.0
     f1: float = 0.0
+    #: Matched events whose gold status is known, and how many of them have the right status.
+    status_labelled: int = 0
+    status_right: int = 0
     status_accuracy: float | None = None
     missed: list[dict] = Field(default_factory=list)
     spurious: list[dict] = Field(default_factory=list)
@@ -103,10 +106,11 @@ def score_type(gold: list[Item], pred: list[Item], tolerance: timedelta, min_sim
     recall = n / len(gold) if gold else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     labelled = [(g, p) for g, p in pairs if g.kind == "events" and g.label]
-    status = sum(g.label == p.label for g, p in labelled) / len(labelled) if labelled else None
+    right = sum(g.label == p.label for g, p in labelled)
     return TypeScore(
         gold=len(gold), predicted=len(pred), matched=n, precision=round(precision, 3), recall=round(recall, 3),
-        f1=round(f1, 3), status_accuracy=None if status is None else round(status, 3),
+        f1=round(f1, 3), status_labelled=len(labelled), status_right=right,
+        status_accuracy=round(right / len(labelled), 3) if labelled else None,
         missed=[_brief(g) for i, g in enumerate(gold) if i not in used_g][:keep],
         spurious=[_brief(p) for i, p in enumerate(pred) if i not in used_p][:keep],
     )
