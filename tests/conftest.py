@@ -136,6 +136,24 @@ def ft_trace(template: str, index: int, event: tuple) -> dict:
     }
 
 
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, smollm2_gguf):
+    """One real LoRA run on smollm2-135m (4 steps, then resumed to 6) shared by every test that needs a trained
+    adapter: the fine-tuning tests and the retraining test, which continues from it."""
+    from quarry.finetune.train import TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("ft")
+    traces = folder / "traces.jsonl"
+    traces.write_text("".join(json.dumps(ft_trace(name, i * 10 + j, event)) + "\n" for i, name in enumerate(FT_TEMPLATES)
+                              for j, event in enumerate(FT_EVENTS)), encoding="utf-8")
+    config = TrainConfig(student="local:smollm2-135m", traces=[traces], out=folder / "run", max_steps=4,
+                         batch_tokens=512, eval_every=2, seed=0, eval_templates=["who"])
+    first = train(config)
+    metrics = [json.loads(line) for line in (config.out / "metrics.jsonl").read_text().splitlines()]
+    resumed = train(config.model_copy(update={"max_steps": 6}), resume=True)
+    return config.out, first, metrics, resumed
+
+
 @pytest.fixture
 def ft_traces(tmp_path):
     """A small JSONL of verified traces over three question templates (12 traces)."""

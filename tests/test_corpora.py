@@ -3,7 +3,6 @@
 import email
 import re
 from email.utils import getaddresses
-from pathlib import Path
 
 import pytest
 

@@ -39,21 +39,6 @@ def test_loss_mask_covers_exactly_the_assistant_turns(smol_tokenizer_and_format,
     assert "LONG TEACHER PROMPT" not in untrained + trained
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory, smollm2_gguf):
-    """One real run on smollm2-135m shared by the tests below: 4 steps, then resumed to 6."""
-    folder = tmp_path_factory.mktemp("ft")
-    traces = folder / "traces.jsonl"
-    traces.write_text("".join(json.dumps(ft_trace(name, i * 10 + j, event)) + "\n" for i, name in enumerate(FT_TEMPLATES)
-                              for j, event in enumerate(FT_EVENTS)), encoding="utf-8")
-    config = TrainConfig(student="local:smollm2-135m", traces=[traces], out=folder / "run", max_steps=4,
-                         batch_tokens=512, eval_every=2, seed=0, eval_templates=["who"])
-    first = train(config)
-    metrics = [json.loads(line) for line in (config.out / "metrics.jsonl").read_text().splitlines()]
-    resumed = train(config.model_copy(update={"max_steps": 6}), resume=True)
-    return config.out, first, metrics, resumed
-
-
 def test_a_few_steps_lower_eval_loss_and_resume_keeps_the_step_count(trained_run):
     out, first, metrics, resumed = trained_run
     evals = [m["eval_loss"] for m in metrics if m.get("eval_loss") is not None]

@@ -129,17 +129,20 @@ class OfferRecordingReplay(ReplayModel):
         self.offered = []
 
     def chat(self, messages, **kwargs):
-        self.offered.append(kwargs.get("tools"))
+        self.offered.append((bool(kwargs.get("tools")), kwargs.get("tool_choice")))
         return super().chat(messages, **kwargs)
 
 
-def test_step_limit_forces_a_final_answer_without_tools(ctx):
+def test_step_limit_forces_a_final_answer_with_tool_choice_none(ctx):
+    """The forced answer keeps the tools in the request (same prompt prefix, so the KV cache holds) and
+    forbids calls with tool_choice "none"."""
     looping = [assistant(None, call("sql", {"query": SUBJECT_SQL.format("x")}, f"c{i}")) for i in range(3)]
     model = OfferRecordingReplay([*looping, assistant("Still nothing. " + NO_ANSWER)])
 
     result = run_agent("Who is x?", model, TOOLS, ctx, schema=SCHEMA, max_steps=3)
     assert result.forced and len(result.steps) == 3
-    assert [bool(t) for t in model.offered] == [True, True, True, False]
+    assert [offered for offered, _ in model.offered] == [True] * 4
+    assert model.offered[-1][1] == "none" and all(choice != "none" for _, choice in model.offered[:-1])
     assert result.messages[-2] == {"role": "user", "content": FORCE_ANSWER}
     assert result.answer == "Still nothing. " + NO_ANSWER
     assert get_trace(ctx.store.reader(), result.trace_id).metadata.forced is True

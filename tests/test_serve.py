@@ -17,7 +17,7 @@ from quarry.errors import ModelError, ProviderRefused
 from quarry.llm.openai_backend import OpenAIModel
 from quarry.llm.specs import open_model
 
-from conftest import free_port
+from tests.conftest import free_port
 
 TOOLS = [{"type": "function", "function": {
     "name": "calendar_list", "description": "List the user's calendar events on a day (YYYY-MM-DD).",

@@ -165,10 +165,15 @@ class _Run:
         return None
 
     def force_answer(self) -> str:
-        """Ask once more without tools; a reply that still is no text becomes NO_ANSWER."""
+        """Ask once more for text only; a reply that still is no text becomes NO_ANSWER.
+
+        The tools stay in the request with tool_choice "none" rather than being dropped: templates that
+        write tools into the system prompt would otherwise render another prefix, and the whole prompt
+        would be evaluated again instead of coming from the KV cache (measured: ~23 s on a 1,400-token
+        student prompt with SmolLM2 on 2 cores)."""
         self.messages.append({"role": "user", "content": FORCE_ANSWER})
         try:
-            reply = self.call(None)
+            reply = self.call(self.specs, tool_choice="none")
         except ContextFull:
             return NO_ANSWER
         text = reply.text.strip() if not reply.tool_calls else ""

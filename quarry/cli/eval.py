@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from quarry.cli.common import DbOption, JsonOption, console, err_console, print_json, resolve_db
+from quarry.errors import InputError
 
 QuestionsOption = Annotated[Path, typer.Option("--questions", "-q", help="Question file (JSONL, DESIGN.md format).")]
 LimitOption = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N held-out questions.")]
@@ -62,19 +63,30 @@ def _split_line(split) -> str:
 
 
 def eval_extract(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold facts JSON (e.g. sample_corpus/gold_facts.json).")],
+    gold: Annotated[Path | None, typer.Option("--gold", help="Gold facts JSON of the store in --db "
+                                              "(e.g. sample_corpus/gold_facts.json).")] = None,
+    split: Annotated[Literal["train", "eval", "all"] | None, typer.Option(
+        "--split", help="Score the corpus family instead (corpora/split.toml): every mailbox of the split is "
+        "ingested into a scratch store, extracted with --extractor, scored, and summed per split.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the full JSON report here.")] = None,
     extractor: Annotated[str | None, typer.Option("--extractor", help="Score only this extractor's facts "
-                                                  "(plus ICS events); default: all stored facts.")] = None,
+                                                  "(plus ICS events); default: all stored facts "
+                                                  "(with --split: rules).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="With --extractor llm: the model spec.")] = None,
     tolerance: Annotated[int, typer.Option("--tolerance-min", help="Time tolerance in minutes.")] = 60,
     json_out: JsonOption = False,
     db: DbOption = None,
 ) -> None:
-    """Precision, recall and F1 per fact type of the stored facts against a gold file.
+    """Precision, recall and F1 per fact type against gold facts: of a store (--gold), or of the corpus
+    family's train and eval mailboxes side by side (--split).
 
-    Example: quarry ingest sample_corpus/ --extractor rules && quarry eval extract --gold sample_corpus/gold_facts.json
+    Example: quarry eval extract --split all --extractor rules
     """
+    if (gold is None) == (split is None):
+        raise InputError("give --gold FILE (score the store in --db) or --split train|eval|all (the corpus family)")
+    if split is not None:
+        _family(None if split == "all" else split, extractor or "rules", model, report, json_out)
+        return
     from quarry.evals.fact_scoring import evaluate_store
 
     result = evaluate_store(resolve_db(db), gold, extractor=extractor, model=model, tolerance_minutes=tolerance)
@@ -93,6 +105,38 @@ def eval_extract(
     if result.messages_scored is not None:
         console.print(f"scored on the {result.messages_scored} messages {extractor} processed", highlight=False)
 
+
+def _family(split: Literal["train", "eval"] | None, extractor: str, model: str | None, report: Path | None,
+            json_out: bool) -> None:
+    """`eval extract --split`: per-split sums side by side, then one line per mailbox."""
+    from quarry.evals.family import score_family
+
+    def done(box) -> None:
+        if not json_out:
+            f1 = "  ".join(f"{kind} F1 {s.f1:.2f}" for kind, s in box.types.items())
+            err_console.print(f"[dim]{box.split}/{box.name}: {box.messages} messages, {f1} ({box.seconds:.1f} s)")
+
+    result = score_family(split, extractor, model, on_mailbox=done)
+    if report:
+        report.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    if json_out:
+        print_json(result.model_dump(exclude={"mailboxes": {"__all__": {"types": {"__all__": {"missed", "spurious"}}}}}))
+        return
+    table = Table(title=f"extractor {extractor}" + (f" ({model})" if model else "") + ": train vs eval mailboxes")
+    table.add_column("type")
+    for part in result.splits:
+        for column in ("gold", "P", "R", "F1"):
+            table.add_column(f"{part} {column}", justify="right")
+    for kind in next(iter(result.splits.values()), {}):
+        cells = [(str(t.gold), f"{t.precision:.2f}", f"{t.recall:.2f}", f"{t.f1:.2f}")
+                 for t in (scores[kind] for scores in result.splits.values())]
+        table.add_row(kind, *(c for group in cells for c in group))
+    console.print(table)
+    for part, scores in result.splits.items():
+        events = scores.get("events")
+        if events and events.status_accuracy is not None:
+            console.print(f"{part}: status (moved/cancelled/scheduled) right for {events.status_right} of "
+                          f"{events.status_labelled} matched events ({events.status_accuracy:.0%})", highlight=False)
 
 
 def eval_agent(
