@@ -84,3 +84,18 @@ def test_match_rules():
     assert score({"events": [all_day]}, {"events": [item(all_day=True, at="2026-11-18T05:00:00+00:00")]}
                  ).types["events"].f1 == 1.0
     assert score({"events": [item()]}, {"events": [item(text="Coffee with Greg")]}).types["events"].matched == 0
+
+
+def test_family_split_scores_train_beside_eval():
+    """`--split all`: every mailbox of corpora/split.toml ingested, extracted and scored; sums per split."""
+    done = subprocess.run([QUARRY, "eval", "extract", "--split", "all", "--extractor", "rules", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {m["split"] for m in report["mailboxes"]} == {"train", "eval"} and len(report["mailboxes"]) >= 3
+    train, held = report["splits"]["train"], report["splits"]["eval"]
+    assert train["events"]["f1"] >= 0.97  # the sample corpus, which the rules were written against
+    assert held["events"]["gold"] > 20 and 0 <= held["events"]["f1"] <= 1
+    assert held["events"]["status_labelled"] == held["events"]["matched"]
+    neither = subprocess.run([QUARRY, "eval", "extract"], capture_output=True, text=True, timeout=60)
+    assert neither.returncode == 1 and "--gold FILE" in neither.stderr and "--split" in neither.stderr
