@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from quarry.finetune.dataset import DatasetConfig, tokenize_record
-from quarry.finetune.train import TrainConfig, train
-from tests.conftest import FT_EVENTS, FT_TEMPLATES, ft_trace
+from tests.conftest import FT_EVENTS, ft_trace
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,6 @@
 """`quarry serve` as a real subprocess on 127.0.0.1, used through the OpenAI-compatible backend."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import openai
@@ -16,7 +10,6 @@ from pydantic import BaseModel, Field
 from quarry.errors import ModelError, ProviderRefused
 from quarry.llm.openai_backend import OpenAIModel
 from quarry.llm.specs import open_model
-
 from tests.conftest import free_port
 
 TOOLS = [{"type": "function", "function": {

@@ -16,7 +16,7 @@ from typing import Any
 from quarry.agent.loop import AgentResult, Step, run_agent
 from quarry.agent.prompts import Profile
 from quarry.agent.tools.base import Tool, ToolContext, ToolResult, deny_writes, run_tool
-from quarry.errors import ModelError, StoreError
+from quarry.errors import StoreError
 from quarry.llm.base import ChatModel
 from quarry.llm.specs import has_adapter, open_model
 from quarry.store.session import StoreSession
@@ -25,10 +25,7 @@ from quarry.store.traces import Feedback, Trace, get_trace, set_feedback
 
 def default_profile(spec: str) -> Profile:
     """The student prompt for a fine-tuned model (it learned the rules), else the teacher prompt."""
-    try:
-        return "student" if has_adapter(spec) else "teacher"
-    except ModelError:  # a model handed over ready-made: its id need not be a spec
-        return "teacher"
+    return "student" if has_adapter(spec) else "teacher"
 
 
 class AgentSession:

@@ -52,6 +52,17 @@ class TypeScore(BaseModel):
     missed: list[dict] = Field(default_factory=list)
     spurious: list[dict] = Field(default_factory=list)
 
+    @classmethod
+    def from_counts(cls, gold: int, predicted: int, matched: int, labelled: int = 0, right: int = 0,
+                    **lists: list[dict]) -> TypeScore:
+        """Precision, recall, F1 and status accuracy from the counts (one store's, or a split's sums)."""
+        precision = matched / predicted if predicted else 0.0
+        recall = matched / gold if gold else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return cls(gold=gold, predicted=predicted, matched=matched, precision=round(precision, 3),
+                   recall=round(recall, 3), f1=round(f1, 3), status_labelled=labelled, status_right=right,
+                   status_accuracy=round(right / labelled, 3) if labelled else None, **lists)
+
 
 class ScoreReport(BaseModel):
     extractor: str | None
@@ -101,16 +112,9 @@ def score_type(gold: list[Item], pred: list[Item], tolerance: timedelta, min_sim
             used_g.add(gi)
             used_p.add(pi)
             pairs.append((gold[gi], pred[pi]))
-    n = len(pairs)
-    precision = n / len(pred) if pred else 0.0
-    recall = n / len(gold) if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     labelled = [(g, p) for g, p in pairs if g.kind == "events" and g.label]
-    right = sum(g.label == p.label for g, p in labelled)
-    return TypeScore(
-        gold=len(gold), predicted=len(pred), matched=n, precision=round(precision, 3), recall=round(recall, 3),
-        f1=round(f1, 3), status_labelled=len(labelled), status_right=right,
-        status_accuracy=round(right / len(labelled), 3) if labelled else None,
+    return TypeScore.from_counts(
+        len(gold), len(pred), len(pairs), len(labelled), sum(g.label == p.label for g, p in labelled),
         missed=[_brief(g) for i, g in enumerate(gold) if i not in used_g][:keep],
         spurious=[_brief(p) for i, p in enumerate(pred) if i not in used_p][:keep],
     )

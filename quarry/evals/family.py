@@ -59,14 +59,8 @@ def score_mailbox(box: Mailbox, extractor: str, model: str | None, workdir: Path
 
 def summed(scores: list[TypeScore]) -> TypeScore:
     """Micro-average: counts added up, then precision, recall, F1 and status accuracy from the sums."""
-    gold, predicted, matched = (sum(getattr(s, f) for s in scores) for f in ("gold", "predicted", "matched"))
-    labelled, right = sum(s.status_labelled for s in scores), sum(s.status_right for s in scores)
-    precision = matched / predicted if predicted else 0.0
-    recall = matched / gold if gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return TypeScore(gold=gold, predicted=predicted, matched=matched, precision=round(precision, 3),
-                     recall=round(recall, 3), f1=round(f1, 3), status_labelled=labelled, status_right=right,
-                     status_accuracy=round(right / labelled, 3) if labelled else None)
+    fields = ("gold", "predicted", "matched", "status_labelled", "status_right")
+    return TypeScore.from_counts(*(sum(getattr(s, f) for s in scores) for f in fields))
 
 
 def score_family(split: Split | None, extractor: str = "rules", model: str | None = None,

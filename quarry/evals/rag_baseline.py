@@ -142,8 +142,6 @@ class ClassicRag:
 
     def answer(self, question: GoldQuestion, model: ChatModel, spec: str, now: datetime) -> QuestionOutcome:
         """One question: retrieve, one model call, score. calendar_add is judged on the text (no tools)."""
-        from quarry.evals.evaluation import QuestionOutcome
-
         base = QuestionOutcome(id=question.id, question=question.question, answer_type=question.answer_type,
                                model=spec, mode="classic")
         started = perf_counter()

@@ -19,7 +19,6 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from quarry.config import load_settings
-from quarry.errors import ModelError
 from quarry.extract.dates import ResolvedTime, find_dates, resolve
 from quarry.extract.facts import ActionItem, Deadline, Entity, Event, Fact, SourceText, Topic, normalize
 from quarry.llm.base import ChatModel
@@ -185,13 +184,9 @@ def parse_answer(text: str) -> LLMFacts:
 
 def concurrency_for(spec: str) -> int:
     """Requests in flight at once: one for a model in this process, `llm_concurrency` for servers."""
-    from quarry.llm.specs import parse_spec
+    from quarry.llm.specs import parse_model_id
 
-    try:
-        parts = parse_spec(spec)
-    except ModelError:  # the id of a model handed over ready-made: run it like a local one
-        return 1
-    in_process = all(part.kind in ("local", "hf", "replay") for part in parts)
+    in_process = all(part.kind in ("local", "hf", "replay") for part in parse_model_id(spec))
     return 1 if in_process else load_settings().llm_concurrency
 
 

@@ -21,7 +21,7 @@ import charset_normalizer
 import html2text
 
 from quarry.errors import ParseError
-from quarry.extract.names import fill_from_archive_headers, fill_sender_from_signature
+from quarry.extract.names import ARCHIVE_HEADERS, fill_from_archive_headers, fill_sender_from_signature
 
 #: Attachments larger than this are recorded (name, type, size) but their text is not kept.
 MAX_ATTACHMENT_TEXT_BYTES = 1 << 20
@@ -306,7 +306,8 @@ def parse_mail(data: bytes, source_path: str, locator: str) -> ParsedMail:
         subject=decode_header_value(msg.get("subject")) or None, date_raw=date_raw,
         sent_at=sent_at, sent_offset_min=offset, in_reply_to=in_reply[0] if in_reply else None,
         refs=message_ids(decode_header_value(msg.get("references"))),
-        addresses=fill_sender_from_signature(fill_from_archive_headers(msg, _addresses(msg)), body),
+        addresses=fill_sender_from_signature(fill_from_archive_headers(
+            {h: decode_header_value(msg.get(h)) for h in ARCHIVE_HEADERS}, _addresses(msg)), body),
         body_text=body.replace("\x00", ""), has_html=has_html, content_hash=content_hash, attachments=attachments,
         warnings=[f"{locator}: {w}" for w in warnings],
     )

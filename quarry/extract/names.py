@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from email.message import Message
 
 #: Archive header -> the address role whose blank names it fills, position by position.
 ARCHIVE_HEADERS = {"x-from": "from", "x-to": "to", "x-cc": "cc"}
@@ -42,15 +41,17 @@ def _archive_entries(value: str) -> list[str]:
     return entries
 
 
-def fill_from_archive_headers(msg: Message, addresses: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
-    """`addresses` with blank display names taken from X-From/X-To/X-cc, matched by position within a role."""
+def fill_from_archive_headers(archive: dict[str, str],
+                              addresses: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """`addresses` with blank display names taken from the decoded X-From/X-To/X-cc values in `archive`,
+    matched by position within a role."""
     out = list(addresses)
     for header, role in ARCHIVE_HEADERS.items():
-        value = msg.get(header)
+        value = archive.get(header)
         if not value:
             continue
         slots = [i for i, (r, _, _) in enumerate(out) if r == role]
-        names = _archive_entries(str(value))
+        names = _archive_entries(value)
         if len(names) != len(slots):  # a name list that does not line up is not guessed at
             continue
         for i, name in zip(slots, names, strict=True):

@@ -169,9 +169,10 @@ def record_metadata(record: dict[str, Any]) -> TraceMetadata:
         raise InputError(f"trace {record.get('metadata', {}).get('trace_id', '?')}: bad metadata: {exc}") from exc
 
 
-def student_messages(record: dict[str, Any], system_prompt: str | None) -> list[dict[str, Any]]:
+def student_messages(record: dict[str, Any], metadata: TraceMetadata,
+                     system_prompt: str | None) -> list[dict[str, Any]]:
     """The trace's conversation with the student system prompt in place of the teacher's."""
-    prompt = system_prompt or record_metadata(record).student_system_prompt
+    prompt = system_prompt or metadata.student_system_prompt
     messages = [dict(m) for m in record["messages"]]
     if prompt is None:
         return messages
@@ -180,9 +181,9 @@ def student_messages(record: dict[str, Any], system_prompt: str | None) -> list[
     return [{"role": "system", "content": prompt}, *messages]
 
 
-def student_tools(record: dict[str, Any]) -> list[dict[str, Any]] | None:
+def student_tools(record: dict[str, Any], metadata: TraceMetadata) -> list[dict[str, Any]] | None:
     """The compact tool specs the student is served with (`metadata.student_tools`), else the trace's own."""
-    return record_metadata(record).student_tools or record.get("tools")
+    return metadata.student_tools or record.get("tools")
 
 
 def segments(renderer: Renderer, messages: list[dict[str, Any]],
@@ -213,15 +214,15 @@ def segments(renderer: Renderer, messages: list[dict[str, Any]],
 def tokenize_record(record: dict[str, Any], renderer: Renderer, tokenizer: TokenizerLike,
                     config: DatasetConfig) -> Example:
     """One trace -> ids and mask; every assistant span (tool calls and final answer) is trained."""
-    messages = student_messages(record, config.system_prompt)
-    tools = student_tools(record) if config.include_tools else None
+    metadata = record_metadata(record)
+    messages = student_messages(record, metadata, config.system_prompt)
+    tools = student_tools(record, metadata) if config.include_tools else None
     ids: list[int] = []
     mask: list[int] = []
     for text, trained in segments(renderer, messages, tools or None):
         piece = tokenizer.encode(text, add_special_tokens=False)
         ids += piece
         mask += [int(trained)] * len(piece)
-    metadata = record_metadata(record)
     return Example(metadata.trace_id or "", metadata.template or "", ids, mask)
 
 

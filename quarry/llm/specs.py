@@ -96,9 +96,18 @@ def parse_spec(spec: str) -> list[ModelSpec]:
     return [_parse_one(part) for part in parts]
 
 
-def has_adapter(spec: str) -> bool:
-    """Whether the spec runs a fine-tuned adapter (such a model gets the short student prompt)."""
-    return any(part.adapter for part in parse_spec(spec))
+def parse_model_id(model_id: str) -> list[ModelSpec]:
+    """The providers behind a model's id: its spec when it was opened from one, none for a model built by
+    hand (a replay in a test, a wrapper), whose id need not be a spec."""
+    try:
+        return parse_spec(model_id)
+    except ModelError:
+        return []
+
+
+def has_adapter(model_id: str) -> bool:
+    """Whether the model runs a fine-tuned adapter (such a model gets the short student prompt)."""
+    return any(part.adapter for part in parse_model_id(model_id))
 
 
 def _resolve_local(part: ModelSpec) -> tuple[Path, str]:

@@ -22,8 +22,8 @@ from quarry.config import load_settings, quarry_home
 from quarry.errors import InputError
 from quarry.evals.answer_scoring import question_hash
 from quarry.evals.evaluation import eval_context, run_structured, select_questions
-from quarry.evals.report import ModelSummary, QuestionOutcome, summarize
 from quarry.evals.gold import GoldQuestion
+from quarry.evals.report import ModelSummary, QuestionOutcome, summarize
 from quarry.finetune import registry
 from quarry.finetune.registry import open_with_adapters
 from quarry.finetune.student import student_name
