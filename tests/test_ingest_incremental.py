@@ -94,37 +94,37 @@ def _crash_corpus(folder: Path, mailkit, n: int) -> Path:
 STORE_ONLY = ("--extractor", "none")
 
 
-def _killed_partway(maildir: Path, db: Path, after_s: float) -> int | None:
-    """Start `quarry ingest`, SIGKILL its process group after `after_s`; stored messages, or None if it finished."""
-    for leftover in (db, Path(f"{db}.wal")):
+def _killed_after_commits(maildir: Path, db: Path, wal_bytes: int) -> int | None:
+    """Start `quarry ingest`, SIGKILL its process group once its write-ahead log has held `wal_bytes`.
+
+    DuckDB appends each committed batch to the `.wal` file, so a log this size means some batches are
+    committed whatever the machine's speed (the schema alone writes ~16 kB). Returns the stored messages
+    after the kill, or None if the run finished first.
+    """
+    wal = Path(f"{db}.wal")
+    for leftover in (db, wal):
         leftover.unlink(missing_ok=True)
     proc = subprocess.Popen([*QUARRY, "ingest", str(maildir), "--db", str(db), *STORE_ONLY], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(after_s)
-    if proc.poll() is not None:
-        return None
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return _counts(db)["messages"] if db.exists() else 0
+    while proc.poll() is None:
+        if wal.exists() and wal.stat().st_size >= wal_bytes:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return _counts(db)["messages"]
+        time.sleep(0.002)
+    return None
 
 
 def test_kill_mid_run_then_rerun_equals_a_clean_run(tmp_path, mailkit):
     maildir = _crash_corpus(tmp_path / "Maildir", mailkit, 3000)
     clean_db, crash_db = tmp_path / "clean.duckdb", tmp_path / "crash.duckdb"
-    started = time.monotonic()
     assert _quarry("ingest", maildir, "--db", clean_db, *STORE_ONLY).returncode == 0
-    clean_seconds = time.monotonic() - started
     clean = _counts(clean_db)
     assert clean["messages"] == 2999 and clean["quarantine"] == 1
 
-    # Kill at a fraction of the clean run's time; on a shared machine timing varies, so try a few points
-    # until the kill lands after the first committed batch and before the last.
-    partial = None
-    for fraction in (0.45, 0.3, 0.6, 0.2, 0.75):
-        partial = _killed_partway(maildir, crash_db, clean_seconds * fraction)
-        if partial is not None and 0 < partial < clean["messages"]:
-            break
-    assert partial is not None and 0 < partial < clean["messages"], "could not kill ingest mid-run"
+    # A 500-message batch writes ~0.4 MB of log: kill after about two of the six batches.
+    partial = _killed_after_commits(maildir, crash_db, wal_bytes=1_000_000)
+    assert partial is not None and 0 < partial < clean["messages"], f"kill did not land mid-run: {partial}"
 
     rerun = _quarry("ingest", maildir, "--db", crash_db, "--json", *STORE_ONLY)
     assert rerun.returncode == 0, rerun.stderr
