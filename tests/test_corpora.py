@@ -1,6 +1,8 @@
 """The corpus family's split by mailbox: every member is complete, and no eval mailbox leaks into the code."""
 
 import email
+import json
+import shutil
 import re
 from email.utils import getaddresses
 
@@ -8,6 +10,7 @@ import pytest
 
 from quarry.evals.corpora import PROJECT_ROOT, mailboxes
 from quarry.evals.gold import load_questions, read_gold_facts
+from quarry.evals.mailbox_check import problems
 
 #: The code that is tuned (extractors, rules, prompts, question templates) and its tests and benchmarks: nothing
 #: of an eval mailbox may appear here. Train corpora are data, not code: a generic event name may occur in both
@@ -17,7 +20,7 @@ CODE = ["quarry", "bench", "scripts", "tests"]
 
 def test_split_has_train_and_eval_members_each_complete():
     train, held = mailboxes("train"), mailboxes("eval")
-    assert len(train) >= 1 and len(held) >= 2
+    assert len(train) >= 5 and len(held) >= 3
     for box in train + held:
         gold = read_gold_facts(box.gold_facts)
         questions = load_questions(box.gold_questions)
@@ -65,3 +68,18 @@ def test_no_eval_mailbox_cast_or_title_appears_in_the_code():
                 if hit:
                     leaks.append(f"{path.relative_to(PROJECT_ROOT)}: {hit.group(0)!r}")
     assert leaks == []
+
+
+def test_every_gold_fact_cites_a_real_message_with_its_evidence():
+    assert {box.name: problems(box.root) for box in mailboxes()} == {box.name: [] for box in mailboxes()}
+
+
+def test_the_mailbox_check_reports_a_made_up_evidence_sentence(tmp_path):
+    box = mailboxes("train")[1].root
+    copy = tmp_path / "box"
+    shutil.copytree(box, copy)
+    facts = json.loads((copy / "gold_facts.json").read_text(encoding="utf-8"))
+    facts["events"][0]["evidence"] = "This sentence was never written by anyone."
+    (copy / "gold_facts.json").write_text(json.dumps(facts), encoding="utf-8")
+    found = problems(copy)
+    assert len(found) == 1 and found[0].startswith(f"{facts['events'][0]['id']}: event evidence is not in message")
