@@ -81,11 +81,16 @@ def test_move_to_a_day_keeps_the_time_and_unmatched_cues_stand_alone(fact_mailbo
     assert (rows[2][0].lower(), rows[2][3]) == ("offsite", "cancelled")  # names no stored event: its own fact
 
 
-def test_separate_threads_keep_separate_events(fact_mailbox):
-    fact_mailbox.add("a@x", "Team lunch on Friday at noon.", thread="t1")
-    fact_mailbox.add("b@x", "Team lunch on Friday at noon.", thread="t2")
+def test_one_event_announced_in_two_threads_is_one_row_with_both_sources(fact_mailbox):
+    fact_mailbox.add("m1", "Team lunch on Friday at noon.", thread="t1")
+    fact_mailbox.add("m2", "Reminder: team lunch Friday at noon!", thread="t2")
+    fact_mailbox.add("m3", "Budget meeting on Friday at noon.", thread="t3")
     extract_pending(fact_mailbox.con, "rules")
-    assert len(events(fact_mailbox.con)) == 2
+    rows = fact_mailbox.con.execute("SELECT fact_id, lower(title) FROM events ORDER BY 2").fetchall()
+    assert [title for _, title in rows] == ["budget meeting", "team lunch"]
+    history = fact_mailbox.con.execute("SELECT message_id, change FROM event_history WHERE fact_id = ? ORDER BY change",
+                                       [rows[1][0]]).fetchall()
+    assert history == [("m1", "created"), ("m2", "mentioned")]
 
 
 def test_evidence_check_rejects_an_invented_fact(fact_mailbox):

@@ -26,6 +26,8 @@ from dateutil import parser as du_parser
 from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta
 from pydantic import BaseModel
 
+from quarry.extract.zones import zone_after
+
 #: Zones tried in order when inferring a sender's zone from a UTC offset; the first whose offset at the
 #: send instant matches wins, so DST is known for the common cases. Anything else keeps the fixed offset.
 PREFERRED_ZONES = (
@@ -45,11 +47,11 @@ _ORD = r"(?:st|nd|rd|th)?"
 _DAY_RE = re.compile(
     rf"""\b(?:
       (?P<iso>(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}}))(?:[T ](?P<ih>\d{{2}}):(?P<imin>\d{{2}}))?
-    | (?:{_WD},?\s+)?(?P<mdate>{_MON}\.?\s+\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD}(?!:))?(?:,?\s+\d{{4}})?)
-    | (?:{_WD},?\s+)?(?P<dmdate>(?:the\s+)?\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD})?\s+(?:of\s+)?{_MON}\.?
+    | (?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?(?P<mdate>{_MON}\.?\s+\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD}(?!:))?(?:,?\s+\d{{4}})?)
+    | (?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?(?P<dmdate>(?:the\s+)?\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD})?\s+(?:of\s+)?{_MON}\.?
         (?:,?\s+\d{{4}})?)
-    | (?:{_WD},?\s+)?(?P<num>\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)(?![/\d])
-    | (?:{_WD},?\s+)?(?P<nth>the\s+\d{{1,2}}(?:st|nd|rd|th))(?!\s+(?:of\s+)?{_MON})
+    | (?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?(?P<num>\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)(?![/\d])
+    | (?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?(?P<nth>the\s+\d{{1,2}}(?:st|nd|rd|th))(?!\s+(?:of\s+)?{_MON})
     | (?P<eom>end\s+of\s+(?:the\s+|this\s+)?month)
     | (?P<eow>end\s+of\s+(?:the\s+|this\s+)?week)
     | (?P<eod>(?:(?P<eodpre>today|tomorrow|(?:this\s+|next\s+)?{_WD})\s+)?
@@ -60,16 +62,20 @@ _DAY_RE = re.compile(
     )\b(?!-\d)""",
     re.IGNORECASE | re.VERBOSE,
 )
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 _TIME_RE = re.compile(
     r"""(?<![\d:/.-])(?:
       (?P<h1>\d{1,2})(?::(?P<m1>\d{2}))?\s*(?P<ap1>[ap]\.?m\.?)?\s*(?:-|–|to|until|till)\s*
         (?P<h2>\d{1,2})(?::(?P<m2>\d{2}))?\s*(?P<ap2>[ap]\.?m\.?)(?![a-z])
     | (?P<r1h>[01]?\d|2[0-3]):(?P<r1m>[0-5]\d)\s*(?:-|–|to|until|till)\s*(?P<r2h>[01]?\d|2[0-3]):(?P<r2m>[0-5]\d)(?![\d:])
-    | (?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s*(?P<ap>[ap]\.?m\.?)(?![a-z])
+    | (?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>[ap]\.?m\.?)(?![a-z])
     | (?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d)(?![\d:])
+    | (?P<dotpre>\b(?:at|from|until|till|starts?|doors)\s+|\()(?P<dh>[01]?\d|2[0-3])\.(?P<dm>[0-5]\d)(?![\d.]\d)
+    | (?P<spoken>\b(?:(?P<part>half|quarter)\s+(?P<rel>past|to)\s+|(?P<uk>half)\s+)(?P<sh>{NUMBERS}|\d{1,2})\b
+        |\b(?P<oh>{NUMBERS}|\d{1,2})\s+o'?clock\b)(?:\s*(?P<sap>[ap]\.?m\.?)(?![a-z]))?
     | (?P<at>\bat\s+|@\s*)(?P<bare>\d{1,2})(?![\d:/.])(?!\s*(?:%|percent|people|pm|am))
     | (?P<word>\bnoon\b|\bmidday\b|\bmidnight\b)
-    )""",
+    )""".replace("{NUMBERS}", "|".join(_NUMBER_WORDS)),
     re.IGNORECASE | re.VERBOSE,
 )
 _CONNECTOR = re.compile(r"^[\s,]*(?:(?:at|@|on|from|by|around|starting|,)\s*)*$", re.IGNORECASE)
@@ -83,6 +89,8 @@ class ResolvedTime(BaseModel):
     end: datetime | None = None
     all_day: bool = False
     span: tuple[int, int] = (0, 0)
+    #: The zone the wall-clock words were read in: one named after the time ("10am Perth time"), else the sender's.
+    zone: str | None = None
 
 
 def sender_zone(sent_at: datetime, offset_min: int | None, tz: str | None = None) -> tzinfo:
@@ -184,6 +192,20 @@ def _hour(hour: int, meridiem: str | None, evening: bool) -> int:
     return hour + 12 if 1 <= hour <= 6 else hour
 
 
+def _spoken(g: dict, evening: bool) -> time:
+    """ "half past six", "quarter to eight", "half seven" (British: 7:30), "ten o'clock"."""
+    word = (g["sh"] or g["oh"]).lower()
+    hour = _NUMBER_WORDS.index(word) + 1 if word in _NUMBER_WORDS else int(word)
+    minute = 0
+    if g["part"]:
+        minute = 30 if g["part"].lower() == "half" else 15
+        if g["rel"].lower() == "to":
+            hour, minute = hour - 1, 60 - minute
+    elif g["uk"]:
+        minute = 30
+    return time(_hour(hour, g["sap"], evening), minute)
+
+
 def _times(match: re.Match, evening: bool) -> tuple[time, time | None] | None:
     """(start, end) clock times from a time match, or None when the numbers cannot be a time."""
     g = match.groupdict()
@@ -204,6 +226,10 @@ def _times(match: re.Match, evening: bool) -> tuple[time, time | None] | None:
             return time(int(g["hh"]), int(g["mm"])), None
         if g["bare"]:
             return time(_hour(int(g["bare"]), None, evening), 0), None
+        if g["dh"]:
+            return time(_hour(int(g["dh"]), None, evening), int(g["dm"])), None
+        if g["spoken"]:
+            return _spoken(g, evening), None
     except ValueError:
         return None
     word = g["word"].lower()
@@ -214,31 +240,57 @@ def _utc(day: date, clock: time, zone: tzinfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone).astimezone(timezone.utc)
 
 
+def _adjacent(d: re.Match, t: re.Match, text: str) -> bool:
+    gap = text[d.end():t.start()] if t.start() >= d.end() else text[t.end():d.start()]
+    return (t.start() >= d.end() or t.end() <= d.start()) and len(gap) <= 12 and bool(_CONNECTOR.match(gap))
+
+
+def _later(d: re.Match, t: re.Match, days: list[re.Match], text: str) -> bool:
+    """A time later in the same clause with no other day between ("Sunday 22 March at the courts, first game
+    at 8:30am"): the day's time when the day has no adjacent one."""
+    between = text[d.end():t.start()]
+    return (t.start() >= d.end() and len(between) <= 80 and not re.search(r"[.;!?]\s", between)
+            and not any(d.end() <= o.start() < t.start() for o in days))
+
+
 def _pair(days: list[re.Match], times: list[re.Match], text: str) -> list[tuple[re.Match | None, re.Match | None]]:
-    """Join each day expression with an adjacent time expression (only connector words between)."""
-    pairs: list[tuple[re.Match | None, re.Match | None]] = []
+    """Join each day expression with an adjacent time expression (only connector words between), then a day
+    left alone with a later time of its clause."""
+    partners: dict[int, re.Match] = {}
     used: set[int] = set()
-    for d in days:
-        partner = None
-        for i, t in enumerate(times):
-            if i in used:
+    for test in (_adjacent, lambda d, t, text: _later(d, t, days, text)):
+        for di, d in enumerate(days):
+            if di in partners:
                 continue
-            gap = text[d.end():t.start()] if t.start() >= d.end() else text[t.end():d.start()]
-            if (t.start() >= d.end() or t.end() <= d.start()) and len(gap) <= 12 and _CONNECTOR.match(gap):
-                partner = t
-                used.add(i)
-                break
-        pairs.append((d, partner))
+            for i, t in enumerate(times):
+                if i not in used and test(d, t, text):
+                    partners[di] = t
+                    used.add(i)
+                    break
+    pairs: list[tuple[re.Match | None, re.Match | None]] = [(d, partners.get(di)) for di, d in enumerate(days)]
     pairs.extend((None, t) for i, t in enumerate(times) if i not in used)
     return sorted(pairs, key=lambda p: min(m.start() for m in p if m is not None))
 
 
-def find_dates(text: str, ref: datetime, *, default_day: date | None = None) -> list[ResolvedTime]:
+def _words(d: re.Match | None, t: re.Match | None, text: str) -> tuple[str, tuple[int, int]]:
+    """The phrase and span of a pair: the text from day to time when adjacent, else both phrases joined and
+    the day's span (so the words between, a place or a title, stay in the sentence)."""
+    if d is not None and t is not None and not _adjacent(d, t, text):
+        return f"{d.group(0).strip()} {t.group(0).strip(' (')}", d.span()
+    lo = min(m.start() for m in (d, t) if m is not None)
+    hi = max(m.end() for m in (d, t) if m is not None)
+    return text[lo:hi].strip(" ("), (lo, hi)
+
+
+def find_dates(text: str, ref: datetime, *, default_day: date | None = None,
+               reader: tzinfo | None = None) -> list[ResolvedTime]:
     """Every date/time phrase in `text`, resolved against `ref` (aware, on the sender's wall clock).
 
     A time with no day next to it falls on `default_day` (e.g. a day named earlier), else the reference day.
+    A zone written after the time ("7am ET", "10am Perth time", "your time" with `reader`) reads the day and
+    clock in that zone.
     """
-    zone = ref.tzinfo or timezone.utc
+    sender = ref.tzinfo or timezone.utc
     dayfirst = (ref.utcoffset() or timedelta(0)) > timedelta(hours=-3)
     days = [m for m in _DAY_RE.finditer(text)]
     times = [m for m in _TIME_RE.finditer(text) if not any(d.start() <= m.start() < d.end() for d in days)]
@@ -253,14 +305,16 @@ def find_dates(text: str, ref: datetime, *, default_day: date | None = None) -> 
         if t is not None and clocks is None:
             continue
         start_clock, end_clock = clocks if clocks else (implied, None)
-        lo = min(m.start() for m in (d, t) if m is not None)
-        hi = max(m.end() for m in (d, t) if m is not None)
-        phrase = text[lo:hi].strip()
+        phrase, span = _words(d, t, text)
+        named = zone_after(text[t.end():t.end() + 40], reader)[0] if t is not None else None
+        zone = named or sender
+        where = getattr(zone, "key", None)
         if start_clock is None:
-            found.append(ResolvedTime(phrase=phrase, start=_utc(day, time(0, 0), zone), all_day=True, span=(lo, hi)))
+            found.append(ResolvedTime(phrase=phrase, start=_utc(day, time(0, 0), zone), all_day=True, span=span,
+                                      zone=where))
             continue
         end = _utc(day, end_clock, zone) if end_clock else None
-        found.append(ResolvedTime(phrase=phrase, start=_utc(day, start_clock, zone), end=end, span=(lo, hi)))
+        found.append(ResolvedTime(phrase=phrase, start=_utc(day, start_clock, zone), end=end, span=span, zone=where))
     return found
 
 

@@ -1,15 +1,18 @@
-"""Facts across a thread: one event per real-world event, moved or cancelled by later messages.
+"""Facts across a mailbox: one event per real-world event, moved or cancelled by later messages.
 
 A reply that repeats an event adds nothing; a message that moves or cancels an event updates the
 live event of its thread that it names (by title likeness) and appends to event_history which
-message changed what. Within one extraction run the thread's events are kept in memory and new
-rows are written in batches, so merging costs no query per event once a thread is loaded.
+message changed what. Across threads (a reminder, an .ics invite and the announcement are three
+threads) an event on the same day with a like title is the same event: the later message is
+recorded in its history as 'mentioned' (one row, several sources), and a cancel that names that
+day cancels it. The run keeps the extractor's events in memory, by thread and by day, and writes
+new rows in batches, so merging costs no query per event once loaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
 import duckdb
 
@@ -17,6 +20,8 @@ from quarry.extract.batchwrite import insert_rows
 from quarry.extract.facts import Event, insert_facts, similarity
 
 SAME_TIME = timedelta(hours=1)
+#: Titles must be this alike for two events of different threads to be one (within a thread: 0.3).
+ACROSS_THREADS = 0.6
 #: A move/cancel cue below this confidence (it names no event) is dropped when it matches no stored event.
 STANDALONE = 0.5
 _HISTORY_COLUMNS = [("fact_id", "TEXT"), ("message_id", "TEXT"), ("change", "TEXT"),
@@ -53,13 +58,26 @@ def repeats(known: Known, event: Event) -> bool:
     return gap <= SAME_TIME and (similarity(known.title, event.title) >= 0.3 or gap < timedelta(minutes=1))
 
 
-def target(rows: list[Known], event: Event) -> Known | None:
+def target(rows: list[Known], event: Event, min_similarity: float = 0.5) -> Known | None:
     """The live event a move/cancel refers to: the best title match, if it is alike enough."""
     live = [r for r in rows if r.status != "cancelled"]
     if not live:
         return None
     best = max(live, key=lambda r: similarity(r.title, event.title))
-    return best if similarity(best.title, event.title) >= 0.5 else None
+    return best if similarity(best.title, event.title) >= min_similarity else None
+
+
+def same_day(known: Known, event: Event) -> bool:
+    return known.starts_at is not None and event.starts_at is not None and \
+        abs(known.starts_at - event.starts_at) < timedelta(hours=20)
+
+
+def repeats_elsewhere(known: Known, event: Event) -> bool:
+    """The same event announced in another thread: like titles, and the same time (or the same day if either
+    has no time of day)."""
+    if not same_day(known, event) or similarity(known.title, event.title) < ACROSS_THREADS:
+        return False
+    return event.all_day or abs(known.starts_at - event.starts_at) <= SAME_TIME
 
 
 class EventMerger:
@@ -68,6 +86,8 @@ class EventMerger:
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
         self.threads: dict[tuple, list[Known]] = {}
+        self.days: dict[tuple, dict[date, list[Known]]] = {}
+        self.known: dict[str, Known] = {}  # one object per event, shared by the thread and day views
         self.new: dict[str, Event] = {}
         self.history: list[list] = []
 
@@ -77,12 +97,36 @@ class EventMerger:
             return []
         key = (event.thread_id, event.extractor, event.model or "")
         if key not in self.threads:
-            self.threads[key] = [Known(*row) for row in self.con.execute(
+            self.threads[key] = [self._one(row) for row in self.con.execute(
                 "SELECT fact_id, title, starts_at, ends_at, status FROM events WHERE thread_id = ? AND "
                 "((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics') ORDER BY starts_at NULLS LAST",
                 list(key),
             ).fetchall()]
         return self.threads[key]
+
+    def _one(self, row: tuple) -> Known:
+        return self.known.setdefault(row[0], Known(*row))
+
+    def _by_day(self, event: Event) -> dict[date, list[Known]]:
+        """Every event of this extractor (and ICS) in the store, by UTC day, loaded once per run."""
+        key = (event.extractor, event.model or "")
+        if key not in self.days:
+            days: dict[date, list[Known]] = {}
+            for row in self.con.execute(
+                "SELECT fact_id, title, starts_at, ends_at, status FROM events WHERE starts_at IS NOT NULL AND "
+                "((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics')", list(key)).fetchall():
+                known = self._one(row)
+                days.setdefault(known.starts_at.astimezone(timezone.utc).date(), []).append(known)
+            self.days[key] = days
+        return self.days[key]
+
+    def _near(self, event: Event) -> list[Known]:
+        """Events of the whole mailbox starting within a day of `event`."""
+        if event.starts_at is None:
+            return []
+        day = event.starts_at.astimezone(timezone.utc).date()
+        days = self._by_day(event)
+        return [k for d in (day - timedelta(days=1), day, day + timedelta(days=1)) for k in days.get(d, [])]
 
     def _record(self, fact_id: str, event: Event, change: str, old, new) -> None:
         self.history.append([fact_id, event.message_id or event.document_id, change, old, new, event.evidence])
@@ -94,6 +138,12 @@ class EventMerger:
         else:
             assignments = ", ".join(f"{name} = ?" for name in values)
             self.con.execute(f"UPDATE events SET {assignments} WHERE fact_id = ?", [*values.values(), known.fact_id])
+        if "starts_at" in values and known.starts_at is not None:
+            for days in self.days.values():
+                bucket = days.get(known.starts_at.astimezone(timezone.utc).date(), [])
+                if known in bucket:
+                    bucket.remove(known)
+                    days.setdefault(values["starts_at"].astimezone(timezone.utc).date(), []).append(known)
         for name in ("starts_at", "ends_at", "status"):
             if name in values:
                 setattr(known, name, values[name])
@@ -121,7 +171,9 @@ class EventMerger:
         """
         rows = self._rows(event)
         if event.status != "scheduled":
-            found = target(rows, event)
+            found = target(rows, event) or (
+                target([k for k in self._near(event) if same_day(k, event)], event, ACROSS_THREADS)
+                if event.status == "cancelled" else None)
             if found is not None:
                 self._update(event, found, zone)
                 return False
@@ -131,9 +183,17 @@ class EventMerger:
                 event = event.model_copy(update={"status": "scheduled"})
         if any(repeats(row, event) for row in rows):
             return False
+        elsewhere = next((k for k in self._near(event) if k.status != "cancelled" and repeats_elsewhere(k, event)),
+                         None)
+        if elsewhere is not None:
+            self._record(elsewhere.fact_id, event, "mentioned", elsewhere.starts_at, event.starts_at)
+            return False
         event = event.with_id()
         self.new[event.fact_id] = event
-        rows.append(Known(event.fact_id, event.title, event.starts_at, event.ends_at, event.status))
+        known = self._one((event.fact_id, event.title, event.starts_at, event.ends_at, event.status))
+        rows.append(known)
+        if event.starts_at is not None:
+            self._by_day(event).setdefault(event.starts_at.astimezone(timezone.utc).date(), []).append(known)
         self._record(event.fact_id, event, "created" if event.status == "scheduled" else event.status, None,
                      event.starts_at)
         return True

@@ -10,24 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, timedelta
 
 from quarry.extract.dates import ResolvedTime, find_dates, mentions_date
 from quarry.extract.facts import ActionItem, Deadline, Entity, Event, Fact, Person, SourceText, Topic
+from quarry.extract.titles import EVENT_RE, clean_subject, event_title, is_eventish
 
 VERSION = "rules-1"
 
-_EVENT_WORDS = (
-    r"meeting|meetup|meet|call|sync|standup|stand-up|lunch|dinner|breakfast|brunch|coffee|drinks|party|game|match|"
-    r"review|interview|appointment|workshop|conference|webinar|demo|presentation|session|offsite|off-site|retro|"
-    r"kickoff|kick-off|celebration|practice|rehearsal|recital|concert|class|training|1:1|one-on-one|catch-up|"
-    r"hangout|playdate|ceremony|wedding|birthday|bbq|barbecue|picnic|tournament|show|reception|gathering|"
-    r"check-in|huddle|walkthrough|briefing|town hall|all-hands|all hands|happy hour|potluck|night|visit|tour|"
-    r"expo|fair|summit|festival|trip|flight|setup|set-up|launch|cleaning|checkup|check-up|tasting|screening|"
-    r"clinic|social|cleanup|clean-up|maintenance|embargo|rematch|league|tryouts?|lesson|seminar|lecture|hearing|"
-    r"open house|premiere|graduation|banquet|gala|fundraiser|retreat"
-)
-EVENT_RE = re.compile(rf"\b(?:{_EVENT_WORDS})s?\b", re.IGNORECASE)
 CANCEL_RE = re.compile(
     r"\b(?:cancel(?:l?ed|ling|s)?|called off|calling off|is off|won't happen|not happening|scrapp?(?:ed)?)\b", re.I
 )
@@ -45,12 +35,6 @@ REQUEST_RE = re.compile(
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 _ABBREVIATION = re.compile(r"\b(?:dr|mr|mrs|ms|st|vs|jr|sr|prof|inc|ave|approx|no|e\.g|i\.e|[A-Z])\.$", re.I)
-_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|sv)\s*:\s*)+", re.I)
-_STOP = {
-    "the", "a", "an", "our", "my", "your", "their", "this", "that", "for", "to", "of", "at", "on", "in", "is", "are",
-    "will", "be", "we", "i", "you", "let's", "lets", "and", "with", "has", "have", "been", "was", "it", "so", "just",
-    "next", "tomorrow", "today", "tonight", "about", "reminder", "re", "quick", "from", "all", "there", "s", "hi",
-}
 _LOCATION = re.compile(r"\b(?:at|in|@)\s+(?:the\s+)?((?:[A-Z][\w'&.-]*)(?:\s+(?:[A-Z][\w'&.-]*|of|on|and))*)")
 _REQUEST_TASK = re.compile(
     r"(?:please|pls|can you|could you|would you|will you|need you to|don't forget to|do not forget to|"
@@ -84,68 +68,10 @@ def sentences(text: str) -> Iterator[str]:
         yield text[start:].strip()
 
 
-def clean_subject(subject: str) -> str:
-    """The subject without Re:/Fwd: prefixes."""
-    return _SUBJECT_PREFIX.sub("", subject or "").strip()
-
-
-def _without_dates(text: str, src: SourceText) -> str:
-    for when in reversed(find_dates(text, src.reference)):
-        text = text[: when.span[0]] + text[when.span[1]:]
-    return " ".join(text.split()).strip(" ,.;:!?-")
-
-
-def _words_before(sentence: str, end: int, limit: int = 3) -> list[str]:
-    """Up to `limit` content words right before position `end` (an event noun's modifiers)."""
-    words = re.findall(r"[\w'&-]+", sentence[:end])
-    picked: list[str] = []
-    for word in reversed(words):
-        if word.lower() in _STOP or word.isdigit() or len(picked) == limit:
-            break
-        picked.insert(0, word)
-    return picked
-
-
-_LEAD = re.compile(
-    r"^(?:(?:hi|hello|hey)\b[^,:]*[,:]\s*)?(?:(?:reminder|heads-up|update|fyi|note|ps|bad news|good news)\s*[:,-]\s*)*"
-    r"(?:(?:so|and|but|also|then|instead|ok|okay),?\s+)*"
-    r"(?:(?:let's|lets|can we|could we|shall we|we'll|we will|i'll)\s+(?:have|do|hold|schedule|set up|book|meet for)?\s*)?"
-    r"(?:(?:the|our|your|my|a|an|this|next)\s+)*", re.I,
-)
-_TRAIL = re.compile(r"(?:\s+(?:is|are|was|will be|starts?|runs?|begins?|takes place|happens|on|at|for|from|now|"
-                    r"will|be|set|scheduled|planned|confirmed|moved|moving|to|still))+\s*[,:;-]*\s*$", re.I)
-_PERSONAL = re.compile(r"^(?:i|we|you|he|she|they|it|that|this|there|i'm|i'll|we're|it's|thanks|works)\b", re.I)
-
-
-def _lead_title(sentence: str, when: ResolvedTime | None) -> str:
-    """The words before the date phrase (or a cancel cue), without greetings, pronoun openers and trailing verbs:
-    "<title> is <date>", "<title> is cancelled"."""
-    cancel = CANCEL_RE.search(sentence)
-    head = sentence[: when.span[0]] if when else sentence[: cancel.start()] if cancel else sentence
-    head = re.sub(r"[#*_`]+", "", head)  # markdown emphasis and headings in notes
-    return _TRAIL.sub("", _LEAD.sub("", head.strip())).strip(" ,.;:!?-")
-
-
-def event_title(sentence: str, src: SourceText, when: ResolvedTime | None = None) -> str:
-    """A short title: the words leading up to the date if they are few and name the event, else the event noun
-    with its modifiers, or the subject when that names the event better."""
-    subject = _without_dates(clean_subject(src.subject), src)
-    lead = _lead_title(sentence, when)
-    if lead and len(lead.split()) <= 8 and EVENT_RE.search(lead):
-        return lead
-    match = EVENT_RE.search(sentence)
-    if match is None:
-        return lead if lead and len(lead.split()) <= 6 else (subject or sentence[:60])
-    title = " ".join([*_words_before(sentence, match.start()), match.group(0)])
-    if subject and EVENT_RE.search(subject) and title.lower() in subject.lower():
-        return subject
-    return title
-
-
-def _untitled_event(sentence: str, when: ResolvedTime) -> bool:
-    """A timed date after a short noun phrase ("Server maintenance window Saturday at 10pm") is an event too."""
-    lead = _lead_title(sentence, when)
-    return not when.all_day and 1 <= len(lead.split()) <= 6 and not _PERSONAL.match(lead) and lead[:1].isupper()
+def _ahead(when: ResolvedTime, src: SourceText) -> bool:
+    """An event still to come when the message was written ("came in at 11pm last night" is not one)."""
+    end = when.start + timedelta(days=1) if when.all_day else when.start + timedelta(hours=1)
+    return end > src.reference
 
 
 def _location(sentence: str, phrase: str) -> str | None:
@@ -230,15 +156,13 @@ class RulesExtractor:
         before = sentence[: when.span[0]]
         if DEADLINE_RE.search(sentence) or BY_DATE_RE.search(before) or re.search(r"\b(?:eod|cob)\b", when.phrase, re.I):
             return [self._deadline(sentence, when, src, base)]
-        if EVENT_RE.search(sentence):
-            return [self._event(sentence, when, src, base, "scheduled", 0.8)]
-        if _untitled_event(sentence, when):
-            return [self._event(sentence, when, src, base, "scheduled", 0.5)]
+        if _ahead(when, src) and is_eventish(sentence, src, when):
+            return [self._event(sentence, when, src, base, "scheduled", 0.8 if EVENT_RE.search(sentence) else 0.5)]
         return []
 
     def _event(self, sentence, when, src, base, status, confidence) -> Event:
         return Event(
-            title=event_title(sentence, src, when), starts_at=when.start if when else None,
+            title=event_title(sentence, src, when, CANCEL_RE.search(sentence)), starts_at=when.start if when else None,
             ends_at=when.end if when else None, all_day=when.all_day if when else False,
             location=_location(sentence, when.phrase) if when else None,
             participants=[p.email for p in ([src.sender] if src.sender else []) + src.recipients],
