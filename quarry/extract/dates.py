@@ -73,7 +73,7 @@ _TIME_RE = re.compile(
     | (?P<dotpre>\b(?:at|from|until|till|starts?|doors)\s+|\()(?P<dh>[01]?\d|2[0-3])\.(?P<dm>[0-5]\d)(?![\d.]\d)
     | (?P<spoken>\b(?:(?P<part>half|quarter)\s+(?P<rel>past|to)\s+|(?P<uk>half)\s+)(?P<sh>{NUMBERS}|\d{1,2})\b
         |\b(?P<oh>{NUMBERS}|\d{1,2})\s+o'?clock\b)(?:\s*(?P<sap>[ap]\.?m\.?)(?![a-z]))?
-    | (?P<at>\bat\s+|@\s*)(?P<bare>\d{1,2})(?![\d:/.])(?!\s*(?:%|percent|people|pm|am))
+    | (?P<at>\bat\s+|@\s*)(?P<bare>\d{1,2})(?![\d:/.-])(?!\s*(?:%|percent|people|pm|am))
     | (?P<word>\bnoon\b|\bmidday\b|\bmidnight\b)
     )""".replace("{NUMBERS}", "|".join(_NUMBER_WORDS)),
     re.IGNORECASE | re.VERBOSE,

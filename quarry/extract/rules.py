@@ -70,7 +70,7 @@ def sentences(text: str) -> Iterator[str]:
 
 def _ahead(when: ResolvedTime, src: SourceText) -> bool:
     """An event still to come when the message was written ("came in at 11pm last night" is not one)."""
-    end = when.start + timedelta(days=1) if when.all_day else when.start + timedelta(hours=1)
+    end = when.start + timedelta(days=1) if when.all_day else when.start + timedelta(minutes=15)
     return end > src.reference
 
 
@@ -115,6 +115,26 @@ def _owner(sentence: str, src: SourceText) -> str | None:
     return src.recipients[0].email if len(src.recipients) == 1 else None
 
 
+def _details_folded(facts: list[Fact], src: SourceText) -> list[Fact]:
+    """A later sentence on the day of an event already named in the message, naming no event of its own ("Doors
+    open at 8:30"), is a detail of it: its time fills an all-day event, and it is no event by itself."""
+    zone = src.reference.tzinfo
+    kept: list[Fact] = []
+    named: list[Event] = []
+    for fact in facts:
+        if isinstance(fact, Event) and fact.status == "scheduled" and fact.starts_at is not None:
+            day = fact.starts_at.astimezone(zone).date()
+            same = next((e for e in named if e.starts_at.astimezone(zone).date() == day), None)
+            if same is not None and not EVENT_RE.search(fact.evidence):
+                if same.all_day and not fact.all_day:
+                    kept[kept.index(same)] = named[named.index(same)] = same.model_copy(
+                        update={"starts_at": fact.starts_at, "ends_at": fact.ends_at, "all_day": False})
+                continue
+            named.append(fact)
+        kept.append(fact)
+    return kept
+
+
 class RulesExtractor:
     """Extractor interface: `name`, `model`, `version`, `extract(src) -> list[Fact]`."""
 
@@ -131,6 +151,7 @@ class RulesExtractor:
             facts.extend(self._sentence_facts(sentence, found, src, base))
             if found:
                 last_day = found[-1].start.astimezone(src.reference.tzinfo).date()
+        facts = _details_folded(facts, src)
         facts.extend(self._header_facts(src, base))
         return facts
 
@@ -142,7 +163,8 @@ class RulesExtractor:
         """A request wins over everything (with its due date); then cancel, move, deadline, event cues."""
         when = found[0] if found else None
         if REQUEST_RE.search(sentence) or (when is not None and _addressed(sentence, src)):
-            invite = when is not None and EVENT_RE.search(sentence) and not BY_DATE_RE.search(sentence[: when.span[0]])
+            invite = when is not None and _ahead(when, src) and not BY_DATE_RE.search(sentence[: when.span[0]]) and (
+                is_eventish(sentence, src, when))
             extra = [self._event(sentence, when, src, base, "scheduled", 0.6)] if invite else []
             return [*self._request(sentence, when, src, base), *extra]
         if CANCEL_RE.search(sentence):

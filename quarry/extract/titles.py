@@ -58,12 +58,31 @@ _NOT_A_NAME = re.compile(
     r"that's|there's|thanks|thank|works|would|could|can|does|do|did|is|are|was|will|shall|should|when|where|what|"
     r"who|how|why|if|not|no|yes|yep|sure|ok|okay|great|perfect|sounds|see|just|any|so|and|but|also|sorry|please|"
     r"date|time|where|location|venue|starts?|ends?|mon|tue|wed|thu|fri|sat|sun|as|from|by|until|after|before|"
-    r"let|let's|hope|looking|shout|send|bring|call me|ring|text|email)\b", re.I)
+    r"let|let's|hope|looking|shout|send|bring|call me|ring|text|email|push|move|moving|reschedul\w*|postpone|shift|"
+    r"bump|cancel\w*|hold|have|make|join|attend|come|go|skip|miss|of course|take|need|want|hi|hello|hey|dear)\b",
+    re.I)
+#: Words that open a sentence as a label but name no event ("Heads-up: we're moving...").
+_NOT_A_LABEL = re.compile(r"^(?:heads[- ]up|reminder|update|fyi|note|n\.?b|p\.?s|good news|bad news|quick note|"
+                          r"quick question|question|important|urgent|correction|change of plans?|news|also|update)$",
+                          re.I)
 
 
 #: "It's on Saturday", "we're at the leisure centre": a sentence that places the event its subject names.
 _STATEMENT = re.compile(r"\b(?:it's|it is|it will be|that's|we're|we are|is|are|will be)\s+(?:on|at|this|next|now)\b",
                         re.I)
+
+
+_URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*")
+#: Offering a time: "how about Tuesday at 6?", "does the 28th at 11am work?", "could we say 10am?".
+_PROPOSAL = re.compile(r"\b(?:how about|what about|does .{0,50}\bwork|would .{0,50}\b(?:work|suit|do)|works? for (?:you|me)|"
+                       r"could we|can we|shall we|let's|lets|are you free|is .{0,30}\bfree|pencil(?:led)? .{0,20}in)\b",
+                       re.I)
+
+
+def proposes_a_time(sentence: str, when: ResolvedTime | None) -> bool:
+    """A sentence offering a clock time for something ("ok if I drop it off tomorrow at 8?"): an event."""
+    return when is not None and not when.all_day and (
+        sentence.rstrip().endswith("?") or bool(_PROPOSAL.search(sentence)))
 
 
 def clean_subject(subject: str) -> str:
@@ -104,22 +123,51 @@ def lead_title(sentence: str, when: ResolvedTime | None, cancel: re.Match | None
     return _TRAIL.sub("", _LEAD.sub("", head.strip())).strip(" ,.;:!?-()")
 
 
+#: Words of notifications and receipts ("Estimated delivery", "Trigger: push", "Date paid"): no event's name.
+_NOTIFICATION = re.compile(r"\b(?:deliver\w*|shipp?\w*|dispatch\w*|orders?|payments?|paid|receipts?|invoices?|"
+                           r"trigger\w*|builds?|commits?|posted|created|updated|sent|received|estimated|window|"
+                           r"tracking|balance|total|subtotal|refund\w*|charged|expires?|valid|opening hours|hours)\b",
+                           re.I)
+
+
 def names_something(phrase: str) -> bool:
-    """A short phrase that can be an event's name: a few words, not opening with a pronoun, question or reply."""
+    """A short phrase that can be an event's name: a few words, not opening with a pronoun, question or reply,
+    not the words of a notification."""
     words = phrase.split()
-    return 1 <= len(words) <= 6 and not _NOT_A_NAME.match(phrase) and not phrase[:1].isdigit()
+    return (1 <= len(words) <= 6 and not _NOT_A_NAME.match(phrase) and not phrase[:1].isdigit()
+            and not _NOTIFICATION.search(phrase))
 
 
-def noun_phrase(sentence: str) -> str | None:
-    """The event noun with its modifiers ("short phonics workshop", "video call with Peg"), if the sentence has one."""
+def label(sentence: str) -> str | None:
+    """ "Tech check: please come at noon" -> "Tech check": a short name before a colon opening the sentence."""
+    match = re.match(r"\s*([^:,.!?]{2,40}):\s", sentence)
+    name = match.group(1).strip(" *#-") if match else ""
+    return name if name and names_something(name) and len(name.split()) <= 4 and not _NOT_A_LABEL.match(name) \
+        else None
+
+
+def _vocative(sentence: str, lead: str) -> bool:
+    """ "Ananya and Karthik, still 20:30 for you": names the readers, not an event."""
+    rest = sentence.split(lead, 1)[1] if lead and lead in sentence else ""
+    return rest.lstrip().startswith(",") and not EVENT_RE.search(lead)
+
+
+def noun_phrase(sentence: str, when: ResolvedTime | None = None) -> str | None:
+    """The event noun with its modifiers ("short phonics workshop", "video call with Peg"), if the sentence has one;
+    of several, the last one before the date, else the first after it."""
+    phrases = []
+    sentence = _URL.sub(lambda m: " " * len(m.group(0)), sentence)  # same length: `when.span` still lines up
     for match in EVENT_RE.finditer(sentence):
         modifiers = _words_before(sentence, match.start())
         if match.group(0).lower() in _NEEDS_MODIFIER and not modifiers:
             continue
-        after = re.match(r"\s+(?:with|for)\s+((?:[A-Z][\w'&.-]*\s?){1,3})", sentence[match.end():])
-        tail = f" with {after.group(1).strip()}" if after and sentence[match.end():].lstrip().startswith("with") else ""
-        return " ".join([*modifiers, match.group(0)]) + tail
-    return None
+        after = re.match(r"\s+with\s+((?:[A-Z][\w'&.-]*\s?){1,3})", sentence[match.end():])
+        tail = f" with {after.group(1).strip()}" if after else ""
+        phrases.append((match.start(), " ".join([*modifiers, match.group(0)]) + tail))
+    if not phrases:
+        return None
+    before = [phrase for start, phrase in phrases if when is not None and start < when.span[0]]
+    return before[-1] if before else phrases[0][1]
 
 
 def _after_date(sentence: str, when: ResolvedTime | None) -> str | None:
@@ -135,18 +183,28 @@ def event_title(sentence: str, src: SourceText, when: ResolvedTime | None = None
     """The best name for the event a sentence describes (see the module docstring for the order)."""
     subject = subject_title(src.subject, src)
     lead = lead_title(sentence, when, cancel)
-    if names_something(lead) and len(lead.split()) <= 5:
-        inner = noun_phrase(lead)
-        return inner if inner and len(lead.split()) > 4 else lead
-    noun = noun_phrase(sentence) or _after_date(sentence, when)
-    if subject and names_something(subject) and (noun is None or noun.split()[-1].lower() in subject.lower()):
+    lead_ok = names_something(lead) and len(lead.split()) <= 5 and not _vocative(sentence, lead)
+    named = label(sentence)
+    if named and (EVENT_RE.search(named) or not lead_ok):
+        return named
+    if lead_ok and EVENT_RE.search(lead):
+        return noun_phrase(lead) or lead
+    noun = noun_phrase(sentence, when) or _after_date(sentence, when)
+    if subject and names_something(subject) and EVENT_RE.search(subject) and (
+            noun is None or noun.split()[-1].lower() in subject.lower()):
         return subject
-    return noun or subject or lead or sentence[:60]
+    return noun or (lead if lead_ok else None) or subject or lead or sentence[:60]
 
 
 def is_eventish(sentence: str, src: SourceText, when: ResolvedTime | None) -> bool:
-    """Does the sentence (or its subject) name an event, or lead with a short name before a timed date?"""
-    if noun_phrase(sentence) or (noun_phrase(src.subject) and _STATEMENT.search(sentence)):
+    """Does the sentence (or its subject) name an event, offer a time, or lead with a short name before a
+    timed date?"""
+    subject_names = noun_phrase(src.subject) is not None
+    opens_with_date = when is not None and not sentence[: when.span[0]].strip(" -*•:")
+    if noun_phrase(sentence) or (subject_names and (_STATEMENT.search(sentence) or opens_with_date)):
+        return True
+    if proposes_a_time(sentence, when) or (when is not None and not when.all_day and label(sentence)):
         return True
     lead = lead_title(sentence, when)
-    return when is not None and not when.all_day and names_something(lead) and lead[:1].isupper()
+    return when is not None and not when.all_day and names_something(lead) and lead[:1].isupper() and \
+        not _vocative(sentence, lead)
