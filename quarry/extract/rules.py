@@ -70,7 +70,7 @@ def sentences(text: str) -> Iterator[str]:
 
 def _ahead(when: ResolvedTime, src: SourceText) -> bool:
     """An event still to come when the message was written ("came in at 11pm last night" is not one)."""
-    end = when.start + timedelta(days=1) if when.all_day else when.start + timedelta(minutes=15)
+    end = when.start + timedelta(days=1) if when.all_day else when.start
     return end > src.reference
 
 

@@ -196,9 +196,16 @@ def event_title(sentence: str, src: SourceText, when: ResolvedTime | None = None
     return noun or (lead if lead_ok else None) or subject or lead or sentence[:60]
 
 
+#: A reply agreeing to a time already offered ("Sunday at noon is perfect", "20:30 is fine"): not a new event.
+_AGREES = re.compile(r"\b(?:is|are|'s|sounds?|works?|suits?)\s+(?:perfect|fine|great|good|ok|okay|brilliant|lovely|"
+                     r"for (?:me|us)|well)\b|\bworks for (?:me|us)\b", re.I)
+
+
 def is_eventish(sentence: str, src: SourceText, when: ResolvedTime | None) -> bool:
     """Does the sentence (or its subject) name an event, offer a time, or lead with a short name before a
-    timed date?"""
+    timed date? A reply's agreement to a time names nothing new."""
+    if _AGREES.search(sentence) and not noun_phrase(sentence) and _SUBJECT_PREFIX.match(src.subject or ""):
+        return False
     subject_names = noun_phrase(src.subject) is not None
     opens_with_date = when is not None and not sentence[: when.span[0]].strip(" -*•:")
     if noun_phrase(sentence) or (subject_names and (_STATEMENT.search(sentence) or opens_with_date)):
