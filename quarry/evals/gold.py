@@ -135,16 +135,17 @@ def load_gold_facts(con: duckdb.DuckDBPyConnection, path: str | Path) -> GoldFac
     for ev in gold.events:
         insert_fact(con, Event(title=ev.title, starts_at=ev.starts_at, ends_at=ev.ends_at, all_day=ev.all_day,
                                location=ev.location, status=ev.status, phrase=ev.phrase, updated_by=ev.updated_by,
-                               **_provenance(ev)))
+                               timezone=ev.timezone, **_provenance(ev)))
         con.executemany(
             "INSERT OR IGNORE INTO event_history (fact_id, message_id, change, old_starts_at, new_starts_at, evidence) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [[ev.id, h.message_id, h.change, h.old_starts_at, h.new_starts_at, h.evidence] for h in ev.history])
     for d in gold.deadlines:
-        insert_fact(con, Deadline(task=d.task, due_at=d.due_at, owner=d.owner, phrase=d.phrase, **_provenance(d)))
+        insert_fact(con, Deadline(task=d.task, due_at=d.due_at, owner=d.owner, phrase=d.phrase, timezone=d.timezone,
+                                  **_provenance(d)))
     for a in gold.action_items:
         insert_fact(con, ActionItem(owner=a.owner, task=a.task, due_at=a.due_at, status=a.status, phrase=a.phrase,
-                                    **_provenance(a)))
+                                    timezone=a.timezone, **_provenance(a)))
     con.executemany(
         "INSERT OR IGNORE INTO calendar_events (event_id, title, starts_at, ends_at, location, origin) "
         "VALUES (?, ?, ?, ?, ?, 'ics')",

@@ -318,6 +318,12 @@ def find_dates(text: str, ref: datetime, *, default_day: date | None = None,
     return found
 
 
+def meant_zone(when: ResolvedTime | None, reference: datetime) -> str | None:
+    """The IANA zone a sender meant a time in: one named in the text, else the sender's own (None if only an
+    offset is known)."""
+    return (when.zone if when else None) or getattr(reference.tzinfo, "key", None)
+
+
 def resolve(phrase: str, ref: datetime) -> ResolvedTime | None:
     """The one date a phrase names (e.g. an LLM's "when" field), or None if it names none."""
     found = find_dates(phrase, ref)

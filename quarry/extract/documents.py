@@ -30,6 +30,7 @@ class IcsEvent:
     location: str | None
     participants: list[str]
     evidence: str
+    timezone: str | None = None  # the TZID of DTSTART, when it names one
 
 
 @dataclass(slots=True)
@@ -114,6 +115,7 @@ def _ics_events(document_id: str, text: str) -> list[IcsEvent]:
             all_day=all_day, location=str(vevent["LOCATION"]) if vevent.get("LOCATION") else None,
             participants=[str(a).removeprefix("mailto:").removeprefix("MAILTO:").lower() for a in attendees],
             evidence="\n".join(lines[k] for k in ("SUMMARY", "DTSTART") if k in lines) or str(vevent.get("SUMMARY", "")),
+            timezone=getattr(getattr(start.dt, "tzinfo", None), "key", None) if start else None,
         ))
     return events
 

@@ -161,7 +161,7 @@ class EventMerger:
         end = event.ends_at or (known.ends_at + (start - old) if known.ends_at and old else None)
         self._record(known.fact_id, event, "moved", old, start)
         self._set(known, starts_at=start, ends_at=end, all_day=event.all_day and start == event.starts_at,
-                  phrase=event.phrase, status="moved", updated_by=source)
+                  phrase=event.phrase, status="moved", updated_by=source, timezone=event.timezone)
 
     def merge(self, event: Event, zone: tzinfo = timezone.utc) -> bool:
         """Store an event with thread awareness; returns True if it becomes a new row.

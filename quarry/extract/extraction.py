@@ -24,9 +24,11 @@ from quarry.config import load_settings
 from quarry.errors import ModelError
 from quarry.extract.batchwrite import insert_rows
 from quarry.extract.dates import reference_time
+from quarry.extract.deadline_merge import DeadlineMerger
 from quarry.extract.event_merge import EventMerger
 from quarry.extract.facts import (
     FACT_TYPES,
+    Deadline,
     Event,
     Fact,
     Person,
@@ -142,6 +144,7 @@ class FactWriter:
         self.con = con
         self.summary = summary
         self.events = EventMerger(con)
+        self.deadlines = DeadlineMerger(con)
         self.facts: list[Fact] = []
         self.logs: list[list] = []
         self.cached: list[list] = []
@@ -153,6 +156,10 @@ class FactWriter:
             if isinstance(fact, Event) and not self.events.merge(fact, src.reference.tzinfo or timezone.utc):
                 self.summary.merged_events += 1
                 continue
+            if isinstance(fact, Deadline):
+                fact = self.deadlines.merge(fact, src.subject, src.thread_id)
+                if fact is None:
+                    continue
             if not isinstance(fact, Event):
                 self.facts.append(fact)
             self.summary.facts[fact.table] = self.summary.facts.get(fact.table, 0) + 1
@@ -171,6 +178,7 @@ class FactWriter:
     def flush(self) -> None:
         self.events.flush()
         insert_facts(self.con, self.facts)
+        self.deadlines.flushed()
         insert_rows(self.con, "extraction_log", _LOG_COLUMNS, self.logs, on_conflict="OR REPLACE")
         insert_rows(self.con, "extraction_cache", _CACHE_COLUMNS, self.cached, on_conflict="OR REPLACE")
         self.facts, self.logs, self.cached = [], [], []

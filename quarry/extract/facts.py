@@ -59,7 +59,7 @@ class Fact(BaseModel):
 class Event(Fact):
     table: ClassVar[str] = "events"
     fields: ClassVar[tuple[str, ...]] = ("title", "starts_at", "ends_at", "all_day", "location", "participants",
-                                         "status", "phrase", "thread_id", "updated_by")
+                                         "status", "phrase", "thread_id", "updated_by", "timezone")
     title: str = Field(min_length=1)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -70,25 +70,28 @@ class Event(Fact):
     phrase: str | None = None
     thread_id: str | None = None
     updated_by: str | None = None
+    timezone: str | None = None
 
 
 class Deadline(Fact):
     table: ClassVar[str] = "deadlines"
-    fields: ClassVar[tuple[str, ...]] = ("task", "due_at", "owner", "phrase")
+    fields: ClassVar[tuple[str, ...]] = ("task", "due_at", "owner", "phrase", "timezone")
     task: str = Field(min_length=1)
     due_at: datetime | None = None
     owner: str | None = None
     phrase: str | None = None
+    timezone: str | None = None
 
 
 class ActionItem(Fact):
     table: ClassVar[str] = "action_items"
-    fields: ClassVar[tuple[str, ...]] = ("owner", "task", "due_at", "status", "phrase")
+    fields: ClassVar[tuple[str, ...]] = ("owner", "task", "due_at", "status", "phrase", "timezone")
     owner: str | None = None
     task: str = Field(min_length=1)
     due_at: datetime | None = None
     status: Literal["open", "done"] = "open"
     phrase: str | None = None
+    timezone: str | None = None
 
     def identity(self) -> str:
         return f"{self.task}|{self.owner}"

@@ -38,7 +38,7 @@ _DOCUMENT_COLUMNS = (("document_id", "TEXT"), ("source_id", "TEXT"), ("path", "T
                      ("title", "TEXT"), ("text", "TEXT"))
 _EVENT_COLUMNS = (("fact_id", "TEXT"), ("title", "TEXT"), ("starts_at", "TIMESTAMPTZ"), ("ends_at", "TIMESTAMPTZ"),
                   ("all_day", "BOOLEAN"), ("location", "TEXT"), ("participants", "TEXT[]"), ("document_id", "TEXT"),
-                  ("evidence", "TEXT"), ("extractor", "TEXT"), ("extractor_version", "TEXT"))
+                  ("evidence", "TEXT"), ("extractor", "TEXT"), ("extractor_version", "TEXT"), ("timezone", "TEXT"))
 
 
 def source_id(path: str) -> str:
@@ -161,7 +161,7 @@ class IngestWriter:
             self.counts.events_new += 1
             self._batch.add("events", (event.fact_id, event.title, event.starts_at, event.ends_at, event.all_day,
                                        event.location, event.participants, doc.document_id, event.evidence,
-                                       ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION))
+                                       ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, event.timezone))
 
     def flush(self) -> None:
         """Write the queued batch in one transaction."""

@@ -19,8 +19,17 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from quarry.config import load_settings
-from quarry.extract.dates import ResolvedTime, find_dates, resolve
-from quarry.extract.facts import ActionItem, Deadline, Entity, Event, Fact, SourceText, Topic, normalize
+from quarry.extract.dates import ResolvedTime, find_dates, meant_zone, resolve
+from quarry.extract.facts import (
+    ActionItem,
+    Deadline,
+    Entity,
+    Event,
+    Fact,
+    SourceText,
+    Topic,
+    normalize,
+)
 from quarry.llm.base import ChatModel
 
 PROMPT_VERSION = "llm-1"
@@ -151,18 +160,18 @@ def to_facts(answer: LLMFacts, src: SourceText, base: dict) -> list[Fact]:
             title=e.title, starts_at=when.start if when else None, ends_at=when.end if when else None,
             all_day=when.all_day if when else False, location=e.location, status=e.status,
             phrase=when.phrase if when else None, thread_id=src.thread_id, evidence=e.evidence,
-            confidence=0.8 if when else 0.5, **base,
+            timezone=meant_zone(when, src.reference), confidence=0.8 if when else 0.5, **base,
         ))
     for d in answer.deadlines:
         due = _date(d.due, d.evidence, src)
         facts += _built(lambda: Deadline(task=d.task, due_at=due.start if due else None, owner=d.owner,
                                          phrase=due.phrase if due else None, evidence=d.evidence, confidence=0.7,
-                                         **base))
+                                         timezone=meant_zone(due, src.reference), **base))
     for a in answer.action_items:
         due = _date(a.due, a.evidence, src)
         facts += _built(lambda: ActionItem(task=a.task, owner=a.owner, due_at=due.start if due else None,
                                            phrase=due.phrase if due else None, evidence=a.evidence,
-                                           confidence=0.7, **base))
+                                           timezone=meant_zone(due, src.reference), confidence=0.7, **base))
     for n in answer.entities:
         facts += _built(lambda: Entity(name=n.name, kind=n.kind, evidence=n.name, confidence=0.7, **base))
     for t in answer.topics:

@@ -21,7 +21,11 @@ import charset_normalizer
 import html2text
 
 from quarry.errors import ParseError
-from quarry.extract.names import ARCHIVE_HEADERS, fill_from_archive_headers, fill_sender_from_signature
+from quarry.extract.names import (
+    ARCHIVE_HEADERS,
+    fill_from_archive_headers,
+    fill_sender_from_signature,
+)
 
 #: Attachments larger than this are recorded (name, type, size) but their text is not kept.
 MAX_ATTACHMENT_TEXT_BYTES = 1 << 20

@@ -22,7 +22,14 @@ from pydantic import BaseModel
 
 from quarry.extract.ingest_writer import IngestWriter
 from quarry.extract.mailreaders import Inputs, discover, mbox_ranges
-from quarry.extract.workunits import DocumentUnit, FileSource, MailFilesUnit, MboxUnit, UnitResult, run_unit
+from quarry.extract.workunits import (
+    DocumentUnit,
+    FileSource,
+    MailFilesUnit,
+    MboxUnit,
+    UnitResult,
+    run_unit,
+)
 from quarry.store.db import connect
 
 FILES_PER_UNIT = 200

@@ -12,8 +12,17 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 
-from quarry.extract.dates import ResolvedTime, find_dates, mentions_date
-from quarry.extract.facts import ActionItem, Deadline, Entity, Event, Fact, Person, SourceText, Topic
+from quarry.extract.dates import ResolvedTime, find_dates, meant_zone, mentions_date
+from quarry.extract.facts import (
+    ActionItem,
+    Deadline,
+    Entity,
+    Event,
+    Fact,
+    Person,
+    SourceText,
+    Topic,
+)
 from quarry.extract.titles import EVENT_RE, clean_subject, event_title, is_eventish
 
 VERSION = "rules-1"
@@ -26,7 +35,8 @@ MOVE_RE = re.compile(
     r"instead|new time|changed? to)\b", re.I
 )
 DEADLINE_RE = re.compile(
-    r"\b(?:due|deadline|no later than|at the latest|closes|ends|expires?|cut-?off|freeze|goes out|last day)\b", re.I
+    r"\b(?:due|deadline|no later than|at the latest|closes?|closing|ends|expires?|cut-?off|freeze|goes out|last day|"
+    r"must be (?:in|returned|paid|received|submitted))\b", re.I
 )
 BY_DATE_RE = re.compile(r"\b(?:by|before|until)\s*$", re.I)
 REQUEST_RE = re.compile(
@@ -42,7 +52,7 @@ _REQUEST_TASK = re.compile(
 )
 #: Courtesy phrases that look like requests but ask for nothing to be done.
 _COURTESY = re.compile(r"^(?:find attached|see attached|let me know|feel free|don't hesitate|do not hesitate|"
-                       r"take another look|reply|note that|be aware)\b", re.I)
+                       r"take another look|reply|note that|be aware|do not reply|don't reply)\b", re.I)
 _DUE_TASK = re.compile(
     r"(?P<task>.+?)\s+(?:is|are)?\s*(?:due|needs? to be (?:done|in|submitted|sent)|closes|ends|expires?|goes out)\b",
     re.I,
@@ -66,6 +76,31 @@ def sentences(text: str) -> Iterator[str]:
         start = boundary.end()
     if text[start:].strip():
         yield text[start:].strip()
+
+
+#: A line of minutes giving someone a task: "Claire to ask Crumb & Co ...", "- Marek will order two cash tins".
+_MINUTED = re.compile(r"^\s*[-*•]?\s*(?:action:?\s*)?(?P<name>[A-Z][\w'-]+)\s+(?:to|will)\s+(?P<task>[a-z].{5,})$")
+_WILLING = re.compile(r"^(?:be (?:happy|able|willing|so kind as) to|mind|kindly)\s+", re.I)
+#: Senders and recipients that are a role or a machine, not a person: their mail goes to everyone.
+_ROLE_ADDRESS = re.compile(r"^(?:no-?reply|do-?not-?reply|office|info|news|newsletter|admin|notifications?|hello|"
+                           r"team|support|bookings?|enquiries|contact|mail|mailer|bounce|parents|all|everyone|"
+                           r"members|list|announce\w*|updates?|alerts?)\b", re.I)
+
+
+def is_bulk(src: SourceText) -> bool:
+    """Mail to many or from a role address (a school letter, a newsletter, a notification): its "please" asks
+    everyone, so it sets deadlines, not anyone's action items."""
+    sender = (src.sender.email if src.sender else "").split("@")[0]
+    recipients = [p.email.split("@")[0] for p in src.recipients]
+    return len(recipients) >= 3 or bool(_ROLE_ADDRESS.match(sender)) or any(_ROLE_ADDRESS.match(r) for r in recipients)
+
+
+def _person_named(first: str, src: SourceText) -> str | None:
+    """The address of the sender or a recipient whose first name is `first`."""
+    for person in ([src.sender] if src.sender else []) + src.recipients:
+        if (person.name or "").split(" ")[0].lower() == first.lower():
+            return person.email
+    return None
 
 
 def _ahead(when: ResolvedTime, src: SourceText) -> bool:
@@ -162,10 +197,15 @@ class RulesExtractor:
     def _sentence_facts(self, sentence: str, found: list[ResolvedTime], src: SourceText, base: dict) -> list[Fact]:
         """A request wins over everything (with its due date); then cancel, move, deadline, event cues."""
         when = found[0] if found else None
+        minuted = _MINUTED.match(sentence)
+        if minuted and _person_named(minuted.group("name"), src):
+            return self._request(sentence, when, src, base, minuted)
         if REQUEST_RE.search(sentence) or (when is not None and _addressed(sentence, src)):
-            invite = when is not None and _ahead(when, src) and not BY_DATE_RE.search(sentence[: when.span[0]]) and (
-                is_eventish(sentence, src, when))
+            by_date = when is not None and BY_DATE_RE.search(sentence[: when.span[0]])
+            invite = when is not None and _ahead(when, src) and not by_date and is_eventish(sentence, src, when)
             extra = [self._event(sentence, when, src, base, "scheduled", 0.6)] if invite else []
+            if is_bulk(src) and not _addressed(sentence, src):  # a letter to everyone asks no one in particular
+                return [*([self._deadline(sentence, when, src, base)] if by_date else []), *extra]
             return [*self._request(sentence, when, src, base), *extra]
         if CANCEL_RE.search(sentence):
             # Without an event word it may still cancel a stored event; unmatched, the stage drops it.
@@ -188,7 +228,7 @@ class RulesExtractor:
             ends_at=when.end if when else None, all_day=when.all_day if when else False,
             location=_location(sentence, when.phrase) if when else None,
             participants=[p.email for p in ([src.sender] if src.sender else []) + src.recipients],
-            status=status, phrase=when.phrase if when else None, thread_id=src.thread_id,
+            status=status, phrase=when.phrase if when else None, thread_id=src.thread_id, timezone=meant_zone(when, src.reference),
             evidence=sentence, confidence=confidence, **base,
         )
 
@@ -197,13 +237,17 @@ class RulesExtractor:
         task = re.sub(r"^(?:the|reminder:?|fyi:?)\s+", "", _strip_date(due.group("task") if due else sentence, when),
                       flags=re.I)
         return Deadline(task=_with_subject(task, src), due_at=when.start, owner=_owner(sentence, src),
-                        phrase=when.phrase, evidence=sentence, confidence=0.7, **base)
+                        phrase=when.phrase, timezone=meant_zone(when, src.reference), evidence=sentence, confidence=0.7, **base)
 
-    def _request(self, sentence: str, when: ResolvedTime | None, src: SourceText, base: dict) -> list[Fact]:
-        """An action item: the words after the request cue, owned by the addressee."""
+    def _request(self, sentence: str, when: ResolvedTime | None, src: SourceText, base: dict,
+                 minuted: re.Match | None = None) -> list[Fact]:
+        """An action item: the words after the request cue, owned by the addressee (or the person a line of
+        minutes names: "Claire to ask the bakery by Monday")."""
         match = _REQUEST_TASK.search(sentence)
-        if match is not None:
-            task = match.group("task")
+        if minuted is not None:
+            task = minuted.group("task")
+        elif match is not None:
+            task = _WILLING.sub("", match.group("task"))
         elif _addressed(sentence, src):  # "Maya, your slides are due Friday."
             rest = sentence.split(",", 1)[1].strip()
             due = _DUE_TASK.match(rest)
@@ -213,8 +257,10 @@ class RulesExtractor:
         task = _strip_date(task, when)
         if len(task.split()) < 2 or _COURTESY.match(task):
             return []
-        return [ActionItem(owner=_owner(sentence, src), task=task, due_at=when.start if when else None,
-                           phrase=when.phrase if when else None, evidence=sentence, confidence=0.6, **base)]
+        owner = _person_named(minuted.group("name"), src) if minuted else _owner(sentence, src)
+        return [ActionItem(owner=owner, task=task, due_at=when.start if when else None,
+                           phrase=when.phrase if when else None, timezone=meant_zone(when, src.reference), evidence=sentence,
+                           confidence=0.6, **base)]
 
     def _header_facts(self, src: SourceText, base: dict) -> list[Fact]:
         facts: list[Fact] = []

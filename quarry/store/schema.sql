@@ -116,7 +116,8 @@ CREATE TABLE IF NOT EXISTS events (
     model         TEXT,
     extractor_version TEXT NOT NULL,
     confidence    DOUBLE NOT NULL DEFAULT 1.0,
-    updated_by    TEXT                                 -- message_id of the last change
+    updated_by    TEXT,                                -- message_id of the last change
+    timezone      TEXT                                 -- IANA zone the sender meant the time in
 );
 
 -- Every move/cancel of an event, in order: which message changed what.
@@ -142,7 +143,8 @@ CREATE TABLE IF NOT EXISTS deadlines (
     extractor     TEXT NOT NULL,
     model         TEXT,
     extractor_version TEXT NOT NULL,
-    confidence    DOUBLE NOT NULL DEFAULT 1.0
+    confidence    DOUBLE NOT NULL DEFAULT 1.0,
+    timezone      TEXT                                 -- IANA zone the sender meant the time in
 );
 
 CREATE TABLE IF NOT EXISTS action_items (
@@ -158,7 +160,8 @@ CREATE TABLE IF NOT EXISTS action_items (
     extractor     TEXT NOT NULL,
     model         TEXT,
     extractor_version TEXT NOT NULL,
-    confidence    DOUBLE NOT NULL DEFAULT 1.0
+    confidence    DOUBLE NOT NULL DEFAULT 1.0,
+    timezone      TEXT                                 -- IANA zone the sender meant the time in
 );
 
 CREATE TABLE IF NOT EXISTS entities (
