@@ -66,9 +66,10 @@ def generate(n: int, fmt: str, out: Path) -> None:
                     "--format", fmt, "--out", str(out)], check=True, capture_output=True)
 
 
-def bench_quarry(paths: list[Path], db: Path) -> dict:
-    # No fact extraction (the issue's store layer); the full-text index is built, as mu and notmuch build theirs.
-    command = [*QUARRY, "ingest", *map(str, paths), "--db", str(db), "--json", "--extractor", "none"]
+def bench_quarry(paths: list[Path], db: Path, extractor: str = "none") -> dict:
+    """`quarry ingest`: with extractor 'none' the store layer alone (the full-text index is built, as mu and
+    notmuch build theirs); with the default extractor ('auto': rules when no model is configured) end to end."""
+    command = [*QUARRY, "ingest", *map(str, paths), "--db", str(db), "--json", "--extractor", extractor]
     seconds, cpu, rss, out = run_measured(command)
     try:
         summary = json.loads(out)
@@ -122,6 +123,7 @@ def compare_peers(work: Path, n: int) -> None:
     quarry = bench_quarry([maildir], work / "q.duckdb")
     assert quarry["messages"] + quarry["quarantined"] <= n
     report("quarry ingest", n, quarry)
+    report("+ extraction", n, bench_quarry([maildir], work / "q-facts.duckdb", "auto"))
     for name, runner in (("notmuch new", bench_notmuch), ("mu index", bench_mu)):
         home = work / name.split()[0]
         home.mkdir()

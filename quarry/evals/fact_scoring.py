@@ -137,14 +137,16 @@ _PRED_SQL = {
 
 
 def predicted(con: duckdb.DuckDBPyConnection, extractor: str | None, model: str | None) -> dict[str, list[Item]]:
-    """Stored message facts per kind, from one extractor (ICS events are taken as given, not scored) or all."""
+    """Stored message facts per kind, from one extractor (plus the events of invites attached to messages) or all."""
     where, params = "message_id IS NOT NULL AND extractor <> 'gold'", []  # gold files annotate messages only
-    if extractor:
-        where += " AND extractor = ? AND coalesce(model, '') = ?"
-        params = [extractor, model or ""]
     found: dict[str, list[Item]] = {}
     for kind, sql in _PRED_SQL.items():
-        rows = con.execute(sql.format(where=where), params).fetchall()
+        clause = where
+        if extractor:  # an invite attached to a message is that message's event, whichever extractor runs
+            invites = " OR extractor = 'ics'" if kind == "events" else ""
+            clause += f" AND ((extractor = ? AND coalesce(model, '') = ?){invites})"
+            params = [extractor, model or ""]
+        rows = con.execute(sql.format(where=clause), params).fetchall()
         found[kind] = [Item(kind=kind, ref=fid, text=text, at=at, all_day=bool(day), label=label,
                             sources={bare_id(s) for s in srcs if s})
                        for fid, text, at, day, label, srcs in rows]

@@ -91,7 +91,7 @@ def _raw_event_blocks(text: str) -> list[dict[str, str]]:
     return blocks
 
 
-def _ics_events(document_id: str, text: str) -> list[IcsEvent]:
+def ics_events(document_id: str, text: str) -> list[IcsEvent]:
     import icalendar  # imported on first use, like pypdf
 
     try:
@@ -141,6 +141,6 @@ def read_document(path: Path, kind: str) -> Document:
         elif kind == "md":
             title = _md_title(text)
         elif kind == "ics":
-            events = _ics_events(document_id, text)
+            events = ics_events(document_id, text)
             text = "\n".join(f"{e.title}: {e.starts_at.isoformat() if e.starts_at else '?'}" for e in events)
     return Document(document_id, kind, title or path.stem, text.strip(), events)

@@ -37,6 +37,7 @@ class Known:
     starts_at: datetime | None
     ends_at: datetime | None
     status: str
+    location: str | None = None
 
 
 def new_start(event: Event, old_start: datetime | None, zone: tzinfo) -> datetime | None:
@@ -98,7 +99,7 @@ class EventMerger:
         key = (event.thread_id, event.extractor, event.model or "")
         if key not in self.threads:
             self.threads[key] = [self._one(row) for row in self.con.execute(
-                "SELECT fact_id, title, starts_at, ends_at, status FROM events WHERE thread_id = ? AND "
+                "SELECT fact_id, title, starts_at, ends_at, status, location FROM events WHERE thread_id = ? AND "
                 "((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics') ORDER BY starts_at NULLS LAST",
                 list(key),
             ).fetchall()]
@@ -113,7 +114,7 @@ class EventMerger:
         if key not in self.days:
             days: dict[date, list[Known]] = {}
             for row in self.con.execute(
-                "SELECT fact_id, title, starts_at, ends_at, status FROM events WHERE starts_at IS NOT NULL AND "
+                "SELECT fact_id, title, starts_at, ends_at, status, location FROM events WHERE starts_at IS NOT NULL AND "
                 "((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics')", list(key)).fetchall():
                 known = self._one(row)
                 days.setdefault(known.starts_at.astimezone(timezone.utc).date(), []).append(known)
@@ -127,6 +128,14 @@ class EventMerger:
         day = event.starts_at.astimezone(timezone.utc).date()
         days = self._by_day(event)
         return [k for d in (day - timedelta(days=1), day, day + timedelta(days=1)) for k in days.get(d, [])]
+
+    def _elsewhere(self, event: Event) -> Known | None:
+        """The event of another thread a cancel (on its day) or a dateless venue change (by name) refers to."""
+        if event.status == "cancelled" and event.starts_at is not None:
+            return target([k for k in self._near(event) if same_day(k, event)], event, ACROSS_THREADS)
+        if event.status == "moved" and event.starts_at is None and event.location:
+            return target([k for days in self._by_day(event).values() for k in days], event, ACROSS_THREADS)
+        return None
 
     def _record(self, fact_id: str, event: Event, change: str, old, new) -> None:
         self.history.append([fact_id, event.message_id or event.document_id, change, old, new, event.evidence])
@@ -144,7 +153,7 @@ class EventMerger:
                 if known in bucket:
                     bucket.remove(known)
                     days.setdefault(values["starts_at"].astimezone(timezone.utc).date(), []).append(known)
-        for name in ("starts_at", "ends_at", "status"):
+        for name in ("starts_at", "ends_at", "status", "location"):
             if name in values:
                 setattr(known, name, values[name])
 
@@ -154,6 +163,9 @@ class EventMerger:
             self._record(known.fact_id, event, "cancelled", known.starts_at, None)
             self._set(known, status="cancelled", updated_by=source)
             return
+        if event.location and event.location != known.location:
+            self._record(known.fact_id, event, "relocated", known.starts_at, known.starts_at)
+            self._set(known, location=event.location, updated_by=source)
         start = new_start(event, known.starts_at, zone)
         if start is None or start == known.starts_at:
             return
@@ -171,9 +183,7 @@ class EventMerger:
         """
         rows = self._rows(event)
         if event.status != "scheduled":
-            found = target(rows, event) or (
-                target([k for k in self._near(event) if same_day(k, event)], event, ACROSS_THREADS)
-                if event.status == "cancelled" else None)
+            found = target(rows, event) or self._elsewhere(event)
             if found is not None:
                 self._update(event, found, zone)
                 return False
@@ -190,7 +200,7 @@ class EventMerger:
             return False
         event = event.with_id()
         self.new[event.fact_id] = event
-        known = self._one((event.fact_id, event.title, event.starts_at, event.ends_at, event.status))
+        known = self._one((event.fact_id, event.title, event.starts_at, event.ends_at, event.status, event.location))
         rows.append(known)
         if event.starts_at is not None:
             self._by_day(event).setdefault(event.starts_at.astimezone(timezone.utc).date(), []).append(known)

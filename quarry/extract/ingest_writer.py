@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from quarry.extract.batchwrite import insert_rows
-from quarry.extract.documents import ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION
+from quarry.errors import ParseError
+from quarry.extract.documents import ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, ics_events
 from quarry.extract.people import PeopleIndex
 from quarry.extract.threads import ThreadIndex
 from quarry.extract.workunits import DocumentRecord, FileSource, MailRecord, Quarantined
@@ -38,7 +39,8 @@ _DOCUMENT_COLUMNS = (("document_id", "TEXT"), ("source_id", "TEXT"), ("path", "T
                      ("title", "TEXT"), ("text", "TEXT"))
 _EVENT_COLUMNS = (("fact_id", "TEXT"), ("title", "TEXT"), ("starts_at", "TIMESTAMPTZ"), ("ends_at", "TIMESTAMPTZ"),
                   ("all_day", "BOOLEAN"), ("location", "TEXT"), ("participants", "TEXT[]"), ("document_id", "TEXT"),
-                  ("evidence", "TEXT"), ("extractor", "TEXT"), ("extractor_version", "TEXT"), ("timezone", "TEXT"))
+                  ("evidence", "TEXT"), ("extractor", "TEXT"), ("extractor_version", "TEXT"), ("timezone", "TEXT"),
+                  ("message_id", "TEXT"), ("thread_id", "TEXT"))
 
 
 def source_id(path: str) -> str:
@@ -134,8 +136,24 @@ class IngestWriter:
         for index, att in enumerate(mail.attachments):
             batch.add("attachments", (f"{mail.message_id}#{index}", mail.message_id, att.filename, att.content_type,
                                       att.size_bytes, att.text))
+            if att.content_type == "text/calendar" and att.text:
+                self._add_invite(mail.message_id, thread_id, index, att.text)
         for seq, text in enumerate(record.chunks):
             batch.add("chunks", (f"{mail.message_id}:{seq}", "message", mail.message_id, seq, text))
+
+    def _add_invite(self, message_id: str, thread_id: str, index: int, text: str) -> None:
+        """An .ics invite attached to a message: its events, sourced to the message and its thread, so the
+        email announcing the same event merges with them instead of adding a second row."""
+        try:
+            events = ics_events(f"{message_id}#{index}", text)
+        except ParseError as exc:
+            self.counts.warnings.append(f"{message_id}: attachment {index}: {exc}")
+            return
+        for event in events:
+            self.counts.events_new += 1
+            self._batch.add("events", (event.fact_id, event.title, event.starts_at, event.ends_at, event.all_day,
+                                       event.location, event.participants, None, event.evidence, ICS_EXTRACTOR,
+                                       ICS_EXTRACTOR_VERSION, event.timezone, message_id, thread_id))
 
     def _add_quarantine(self, record: Quarantined) -> None:
         qid = quarantine_id(record.source_path, record.locator)
@@ -161,7 +179,7 @@ class IngestWriter:
             self.counts.events_new += 1
             self._batch.add("events", (event.fact_id, event.title, event.starts_at, event.ends_at, event.all_day,
                                        event.location, event.participants, doc.document_id, event.evidence,
-                                       ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, event.timezone))
+                                       ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, event.timezone, None, None))
 
     def flush(self) -> None:
         """Write the queued batch in one transaction."""

@@ -45,6 +45,10 @@ REQUEST_RE = re.compile(
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 _ABBREVIATION = re.compile(r"\b(?:dr|mr|mrs|ms|st|vs|jr|sr|prof|inc|ave|approx|no|e\.g|i\.e|[A-Z])\.$", re.I)
+_RELOCATION = re.compile(
+    r"\b(?:(?:has |have |is |are |we've |we have )?(?:moved|moving|relocat\w*)\s+(?:it\s+|things\s+)?(?:over\s+)?to|"
+    r"(?:will )?now (?:be )?(?:at|in)|instead at|new venue(?: is)?:?|venue (?:is now|has changed to|change:?))\s+"
+    r"(?:the\s+)?(?P<place>[A-Z][\w'&.-]*(?:\s+(?:[A-Z][\w'&.-]*|of|on|and|de|la|du))*)")
 _LOCATION = re.compile(r"\b(?:at|in|@)\s+(?:the\s+)?((?:[A-Z][\w'&.-]*)(?:\s+(?:[A-Z][\w'&.-]*|of|on|and))*)")
 _REQUEST_TASK = re.compile(
     r"(?:please|pls|can you|could you|would you|will you|need you to|don't forget to|do not forget to|"
@@ -101,6 +105,14 @@ def _person_named(first: str, src: SourceText) -> str | None:
         if (person.name or "").split(" ")[0].lower() == first.lower():
             return person.email
     return None
+
+
+def relocation(sentence: str) -> str | None:
+    """The new place of a venue change ("we've moved it to the Riverside Park pavilion"), if the sentence is one."""
+    match = _RELOCATION.search(sentence)
+    if match is None or re.fullmatch(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\w*|[A-Z][a-z]+day", match.group("place")):
+        return None
+    return match.group("place").strip(" .")
 
 
 def _ahead(when: ResolvedTime, src: SourceText) -> bool:
@@ -211,6 +223,10 @@ class RulesExtractor:
             # Without an event word it may still cancel a stored event; unmatched, the stage drops it.
             named = EVENT_RE.search(sentence) or EVENT_RE.search(src.subject)
             return [self._event(sentence, when, src, base, "cancelled", 0.7 if named else 0.4)]
+        place = relocation(sentence)
+        if place and (when is None or not MOVE_RE.search(sentence[: when.span[0]])):
+            event = self._event(sentence, when, src, base, "moved", 0.45)  # below STANDALONE: needs a target
+            return [event.model_copy(update={"location": place})]
         if when is None:
             return []
         if MOVE_RE.search(sentence):

@@ -124,7 +124,7 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS event_history (
     fact_id        TEXT NOT NULL,
     message_id     TEXT NOT NULL,
-    change         TEXT NOT NULL,                      -- moved | cancelled | created
+    change         TEXT NOT NULL,                      -- created | moved | cancelled | relocated | mentioned
     old_starts_at  TIMESTAMPTZ,
     new_starts_at  TIMESTAMPTZ,
     evidence       TEXT,

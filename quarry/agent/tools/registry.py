@@ -15,7 +15,7 @@ _HIDDEN = {"extractor", "model", "extractor_version", "created_at", "origin"}
 #: One line per view saying what a row is, where that is not obvious from the name.
 _NOTES = {
     "events": "status: scheduled|moved|cancelled; updated_by = message that last changed it",
-    "event_history": "change: created|moved|cancelled|mentioned (a later message repeating it); "
+    "event_history": "change: created|moved|cancelled|relocated|mentioned (a later message repeating it); "
                      "old_starts_at = time before a move",
     "action_items": "status: open|done",
     "entities": "kind: person|org|project|place",
