@@ -46,7 +46,7 @@ REQUEST_RE = re.compile(
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 _ABBREVIATION = re.compile(r"\b(?:dr|mr|mrs|ms|st|vs|jr|sr|prof|inc|ave|approx|no|e\.g|i\.e|[A-Z])\.$", re.I)
 _RELOCATION = re.compile(
-    r"\b(?:(?:has |have |is |are |we've |we have )?(?:moved|moving|relocat\w*)\s+(?:it\s+|things\s+)?(?:over\s+)?to|"
+    r"\b(?:(?:has |have |is |are |we've |we have )?(?:moved|moving|relocat\w*)\s+(?:[\w'’-]+\s+){0,4}?(?:over\s+)?to|"
     r"(?:will )?now (?:be )?(?:at|in)|instead at|new venue(?: is)?:?|venue (?:is now|has changed to|change:?))\s+"
     r"(?:the\s+)?(?P<place>[A-Z][\w'&.-]*(?:\s+(?:[A-Z][\w'&.-]*|of|on|and|de|la|du))*)")
 _LOCATION = re.compile(r"\b(?:at|in|@)\s+(?:the\s+)?((?:[A-Z][\w'&.-]*)(?:\s+(?:[A-Z][\w'&.-]*|of|on|and))*)")

@@ -154,7 +154,7 @@ def _vocative(sentence: str, lead: str) -> bool:
 
 def noun_phrase(sentence: str, when: ResolvedTime | None = None) -> str | None:
     """The event noun with its modifiers ("short phonics workshop", "video call with Peg"), if the sentence has one;
-    of several, the last one before the date, else the first after it."""
+    of several, the last one before the date, else the first after it (without a date: the last)."""
     phrases = []
     sentence = _URL.sub(lambda m: " " * len(m.group(0)), sentence)  # same length: `when.span` still lines up
     for match in EVENT_RE.finditer(sentence):
@@ -166,7 +166,9 @@ def noun_phrase(sentence: str, when: ResolvedTime | None = None) -> str | None:
         phrases.append((match.start(), " ".join([*modifiers, match.group(0)]) + tail))
     if not phrases:
         return None
-    before = [phrase for start, phrase in phrases if when is not None and start < when.span[0]]
+    if when is None:  # a name on its own ("Presentation night"): its head noun comes last
+        return phrases[-1][1]
+    before = [phrase for start, phrase in phrases if start < when.span[0]]
     return before[-1] if before else phrases[0][1]
 
 

@@ -1,0 +1,98 @@
+"""The traps of real mail, one test each: a corrected due date, a venue change, an .ics invite beside the email
+announcing it, a zone written after a time, and a New York "tomorrow" sent after midnight UTC.
+
+(Moves and cancellations in a thread: tests/test_facts.py; DST edges: tests/test_dates.py.)
+"""
+
+from datetime import datetime, timezone
+from email.message import EmailMessage
+
+from quarry.extract.extraction import extract_pending
+from quarry.extract.pipeline import ingest
+from quarry.store.db import connect
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def test_a_corrected_due_date_replaces_the_first_one(fact_mailbox):
+    add = fact_mailbox.add
+    add("m1", "Team nominations close Friday 13 March.", thread="t1", sent="2026-03-10T09:00:00+11:00",
+        subject="Season launch")
+    add("m2", "Sorry all: nominations actually close Wednesday 18 March, not Friday the 13th.", thread="t2",
+        sent="2026-03-11T09:00:00+11:00", subject="CORRECTION: nominations")
+    extract_pending(fact_mailbox.con, "rules")
+    rows = fact_mailbox.con.execute("SELECT task, due_at, message_id FROM deadlines").fetchall()
+    assert len(rows) == 1
+    assert rows[0][1] == utc("2026-03-17T13:00")  # 18 March, Sydney midnight
+    assert rows[0][2] == "m2"
+
+
+def test_a_venue_change_relocates_the_event_and_keeps_its_time(fact_mailbox):
+    add = fact_mailbox.add
+    add("m1", "Presentation night will be Friday 27 March from 7pm at the Bowling Club.", thread="t1",
+        sent="2026-03-16T09:00:00+11:00", subject="Presentation night")
+    add("m2", "Change of plans: we've moved the presentation night to the Wattle Creek Community Hall.",
+        thread="t2", sent="2026-03-20T09:00:00+11:00", subject="Presentation night - new venue")
+    extract_pending(fact_mailbox.con, "rules")
+    rows = fact_mailbox.con.execute("SELECT title, starts_at, location, updated_by FROM events").fetchall()
+    assert rows == [("Presentation night", utc("2026-03-27T08:00"), "Wattle Creek Community Hall", "m2")]
+    history = fact_mailbox.con.execute("SELECT message_id, change FROM event_history ORDER BY message_id").fetchall()
+    assert history == [("m1", "created"), ("m2", "relocated")]
+
+
+_INVITE = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//test//EN\r
+BEGIN:VEVENT\r
+UID:agm-2026@club.example\r
+DTSTAMP:20260401T000000Z\r
+DTSTART;TZID=Australia/Sydney:20260512T193000\r
+DTEND;TZID=Australia/Sydney:20260512T213000\r
+SUMMARY:Annual General Meeting\r
+LOCATION:Clubhouse\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_an_invite_and_the_email_announcing_it_are_one_event(tmp_path):
+    mail = EmailMessage()
+    mail["From"] = "Deb Hart <deb@club.example>"
+    mail["To"] = "Kim Lee <kim@club.example>"
+    mail["Subject"] = "AGM notice"
+    mail["Date"] = "Wed, 01 Apr 2026 10:00:00 +1100"
+    mail["Message-ID"] = "<agm-notice@club.example>"
+    mail.set_content("The Annual General Meeting will be held on Tuesday 12 May at 7:30pm in the clubhouse.")
+    mail.add_attachment(_INVITE.encode(), maintype="text", subtype="calendar", filename="agm.ics")
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "agm.eml").write_bytes(bytes(mail))
+    db = tmp_path / "q.duckdb"
+    ingest([folder], db, workers=1)
+    con = connect(db)
+    try:
+        extract_pending(con, "rules")
+        rows = con.execute("SELECT title, starts_at, extractor, message_id, timezone FROM events").fetchall()
+    finally:
+        con.close()
+    assert rows == [("Annual General Meeting", utc("2026-05-12T09:30"), "ics", "agm-notice@club.example",
+                     "Australia/Sydney")]
+
+
+def test_a_zone_written_after_the_time_is_the_events_zone(fact_mailbox):
+    fact_mailbox.add("m1", "Could we do a video call on Wednesday 25 March at 10am Perth time?",
+                     sent="2026-03-16T09:00:00+11:00", subject="Sponsorship")
+    extract_pending(fact_mailbox.con, "rules")
+    rows = fact_mailbox.con.execute("SELECT starts_at, timezone FROM events").fetchall()
+    assert rows == [(utc("2026-03-25T02:00"), "Australia/Perth")]
+
+
+def test_tomorrow_sent_late_in_new_york_is_the_new_york_tomorrow(fact_mailbox):
+    # 21:40 in New York on Monday 19 Oct is 01:40 UTC on Tuesday: "tomorrow" is Tuesday, not Wednesday.
+    fact_mailbox.add("m1", "Ok if I drop the wheels off tomorrow at 8 on my way to work?",
+                     sent="2026-10-19T21:40:00-04:00", subject="Wheelset")
+    extract_pending(fact_mailbox.con, "rules")
+    rows = fact_mailbox.con.execute("SELECT starts_at, timezone FROM events").fetchall()
+    assert rows == [(utc("2026-10-20T12:00"), "America/New_York")]
