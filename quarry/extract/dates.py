@@ -65,12 +65,12 @@ _DAY_RE = re.compile(
 _NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 _TIME_RE = re.compile(
     r"""(?<![\d:/.-])(?:
-      (?P<h1>\d{1,2})(?::(?P<m1>\d{2}))?\s*(?P<ap1>[ap]\.?m\.?)?\s*(?:-|–|to|until|till)\s*
-        (?P<h2>\d{1,2})(?::(?P<m2>\d{2}))?\s*(?P<ap2>[ap]\.?m\.?)(?![a-z])
+      (?P<h1>\d{1,2})(?:[:.](?P<m1>\d{2}))?\s*(?P<ap1>[ap]\.?m\.?)?\s*(?:-|–|to|until|till)\s*
+        (?P<h2>\d{1,2})(?:[:.](?P<m2>\d{2}))?\s*(?P<ap2>[ap]\.?m\.?)(?![a-z])
     | (?P<r1h>[01]?\d|2[0-3]):(?P<r1m>[0-5]\d)\s*(?:-|–|to|until|till)\s*(?P<r2h>[01]?\d|2[0-3]):(?P<r2m>[0-5]\d)(?![\d:])
     | (?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>[ap]\.?m\.?)(?![a-z])
     | (?P<hh>[01]?\d|2[0-3]):(?P<mm>[0-5]\d)(?![\d:])
-    | (?P<dotpre>\b(?:at|from|until|till|starts?|doors)\s+|\()(?P<dh>[01]?\d|2[0-3])\.(?P<dm>[0-5]\d)(?![\d.]\d)
+    | (?P<dotpre>\b(?:at|from|until|till|starts?|doors)\s+|\()(?P<dh>[01]?\d|2[0-3])\.(?P<dm>[0-5]\d)(?![\d.]\d)(?!\s*(?:[ap]\.?m\b|-|–|to\b))
     | (?P<spoken>\b(?:(?P<part>half|quarter)\s+(?P<rel>past|to)\s+|(?P<uk>half)\s+)(?P<sh>{NUMBERS}|\d{1,2})\b
         |\b(?P<oh>{NUMBERS}|\d{1,2})\s+o'?clock\b)(?:\s*(?P<sap>[ap]\.?m\.?)(?![a-z]))?
     | (?P<at>\bat\s+|@\s*)(?P<bare>\d{1,2})(?![\d:/.-])(?!\s*(?:%|percent|people|pm|am))
@@ -300,7 +300,7 @@ def find_dates(text: str, ref: datetime, *, default_day: date | None = None,
         if day is None:
             continue
         default_day = day  # a later bare time ("until 5") is on the day named last
-        evening = bool(re.search(r"tonight|evening|dinner", text[max(0, (d or t).start() - 20):(t or d).end() + 20], re.I))
+        evening = bool(re.search(r"tonight|evening|dinner|supper|drinks|party|\bnight\b|\bpm\b", text, re.I))
         clocks = _times(t, evening) if t is not None else None
         if t is not None and clocks is None:
             continue

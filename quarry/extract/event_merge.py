@@ -130,11 +130,12 @@ class EventMerger:
         return [k for d in (day - timedelta(days=1), day, day + timedelta(days=1)) for k in days.get(d, [])]
 
     def _elsewhere(self, event: Event) -> Known | None:
-        """The event of another thread a cancel (on its day) or a dateless venue change (by name) refers to."""
+        """The event of another thread a cancel (on its day) or a move or venue change (by name) refers to."""
         if event.status == "cancelled" and event.starts_at is not None:
             return target([k for k in self._near(event) if same_day(k, event)], event, ACROSS_THREADS)
-        if event.status == "moved" and event.starts_at is None and event.location:
-            return target([k for days in self._by_day(event).values() for k in days], event, ACROSS_THREADS)
+        if event.status == "moved":  # a dateless venue change, or a new date from a booking system's new thread
+            every = [k for days in self._by_day(event).values() for k in days]
+            return target(every, event, ACROSS_THREADS) if event.location and event.starts_at is None else None
         return None
 
     def _record(self, fact_id: str, event: Event, change: str, old, new) -> None:

@@ -32,7 +32,7 @@ CANCEL_RE = re.compile(
 )
 MOVE_RE = re.compile(
     r"\b(?:moved?|moving|reschedul\w*|push(?:ed|ing)?|postpon\w*|shift(?:ed|ing)?|bump(?:ed|ing)?|"
-    r"instead|new time|changed? to)\b", re.I
+    r"instead|new (?:time|date|day|appointment|slot)|changed? to)\b", re.I
 )
 DEADLINE_RE = re.compile(
     r"\b(?:due|deadline|no later than|at the latest|closes?|closing|ends|expires?|cut-?off|freeze|goes out|last day|"

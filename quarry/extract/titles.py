@@ -41,7 +41,7 @@ _STOP = {
     "hi", "any", "can", "could", "would", "running", "having", "hold", "holding", "do", "doing", "book", "booked",
     "up", "as", "if", "what", "when", "after", "before", "since", "off", "or", "but", "then", "now", "also",
     "not", "each", "every", "big", "few", "final", "monday", "tuesday", "wednesday", "thursday", "friday",
-    "saturday", "sunday", "morning", "afternoon", "evening", "night",
+    "saturday", "sunday", "morning", "afternoon", "evening", "night", "last", "every", "same", "new", "your",
 }
 _LEAD = re.compile(
     r"^(?:(?:hi|hello|hey)\b[^,:]*[,:]\s*)?(?:(?:reminder|heads-up|update|fyi|note|ps|bad news|good news)\s*[:,-]\s*)*"
