@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from quarry.extract.batchwrite import insert_rows
 from quarry.errors import ParseError
+from quarry.extract.batchwrite import insert_rows
 from quarry.extract.documents import ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, ics_events
 from quarry.extract.people import PeopleIndex
 from quarry.extract.threads import ThreadIndex
