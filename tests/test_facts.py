@@ -59,6 +59,7 @@ def test_thread_reply_repeat_move_and_cancel(fact_mailbox):
         "SELECT message_id, change, old_starts_at, new_starts_at FROM event_history ORDER BY message_id").fetchall()
     assert history == [
         ("a@x", "created", None, utc("2026-10-22T17:00")),
+        ("b@x", "mentioned", utc("2026-10-22T17:00"), utc("2026-10-22T17:00")),  # the reply: one more source
         ("c@x", "moved", utc("2026-10-22T17:00"), utc("2026-10-23T18:00")),
         ("d@x", "cancelled", utc("2026-10-23T18:00"), None),
     ]

@@ -33,7 +33,7 @@ def corpus_store(tmp_path_factory):
 
 
 def test_rules_on_sample_corpus_score_as_published(corpus_store, tmp_path):
-    """README publishes events F1 0.985, deadlines 0.88, action items 0.83 on this (train) corpus."""
+    """README publishes events F1 0.98, deadlines 0.88, action items 0.84 on this (train) corpus."""
     out, db, first = corpus_store
     assert first.items > 300 and first.model_calls == 0
     report_path = tmp_path / "report.json"
@@ -47,7 +47,7 @@ def test_rules_on_sample_corpus_score_as_published(corpus_store, tmp_path):
     for kind in ("events", "deadlines", "action_items"):
         assert kind in done.stdout
     f1 = {kind: report["types"][kind]["f1"] for kind in ("events", "deadlines", "action_items")}
-    assert f1["events"] >= 0.97 and f1["deadlines"] >= 0.87 and f1["action_items"] >= 0.82, f1
+    assert f1["events"] >= 0.97 and f1["deadlines"] >= 0.87 and f1["action_items"] >= 0.83, f1
 
 
 def test_json_summary_and_missing_gold_file(corpus_store):
@@ -94,7 +94,11 @@ def test_family_split_scores_train_beside_eval():
     report = json.loads(done.stdout)
     assert {m["split"] for m in report["mailboxes"]} == {"train", "eval"} and len(report["mailboxes"]) >= 3
     train, held = report["splits"]["train"], report["splits"]["eval"]
-    assert train["events"]["f1"] >= 0.97  # the sample corpus, which the rules were written against
+    members = [m for m in report["mailboxes"] if m["split"] == "train"]
+    assert train["events"]["gold"] == sum(m["types"]["events"]["gold"] for m in members)
+    assert train["events"]["matched"] == sum(m["types"]["events"]["matched"] for m in members)
+    sample = next(m for m in members if m["name"] == "sample")
+    assert sample["types"]["events"]["f1"] >= 0.97  # the corpus the rules were first written against
     assert held["events"]["gold"] > 20 and 0 <= held["events"]["f1"] <= 1
     assert held["events"]["status_labelled"] == held["events"]["matched"]
     neither = subprocess.run([QUARRY, "eval", "extract"], capture_output=True, text=True, timeout=60)

@@ -91,6 +91,7 @@ class EventMerger:
         self.known: dict[str, Known] = {}  # one object per event, shared by the thread and day views
         self.new: dict[str, Event] = {}
         self.history: list[list] = []
+        self.recorded: set[tuple[str, str | None]] = set()  # (fact_id, message) pairs in this run's history
 
     def _rows(self, event: Event) -> list[Known]:
         """The thread's events from this extractor (and ICS), loaded once per run."""
@@ -139,7 +140,12 @@ class EventMerger:
         return None
 
     def _record(self, fact_id: str, event: Event, change: str, old, new) -> None:
-        self.history.append([fact_id, event.message_id or event.document_id, change, old, new, event.evidence])
+        """One history row; a message is 'mentioned' once per event, and not by the message that created it."""
+        source = event.message_id or event.document_id
+        if change == "mentioned" and (fact_id, source) in self.recorded:
+            return
+        self.recorded.add((fact_id, source))
+        self.history.append([fact_id, source, change, old, new, event.evidence])
 
     def _set(self, known: Known, **values) -> None:
         """Change a known event, pending (in memory) or stored (UPDATE)."""
@@ -192,12 +198,10 @@ class EventMerger:
                 return False
             if event.status == "moved":
                 event = event.model_copy(update={"status": "scheduled"})
-        if any(repeats(row, event) for row in rows):
-            return False
-        elsewhere = next((k for k in self._near(event) if k.status != "cancelled" and repeats_elsewhere(k, event)),
-                         None)
-        if elsewhere is not None:
-            self._record(elsewhere.fact_id, event, "mentioned", elsewhere.starts_at, event.starts_at)
+        same = next((row for row in rows if repeats(row, event)), None) or next(
+            (k for k in self._near(event) if k.status != "cancelled" and repeats_elsewhere(k, event)), None)
+        if same is not None:  # e.g. the email beside its .ics invite, or a reminder: one event, one more source
+            self._record(same.fact_id, event, "mentioned", same.starts_at, event.starts_at)
             return False
         event = event.with_id()
         self.new[event.fact_id] = event

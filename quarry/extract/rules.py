@@ -82,8 +82,8 @@ def sentences(text: str) -> Iterator[str]:
         yield text[start:].strip()
 
 
-#: A line of minutes giving someone a task: "Claire to ask Crumb & Co ...", "- Marek will order two cash tins".
-_MINUTED = re.compile(r"^\s*[-*•]?\s*(?:action:?\s*)?(?P<name>[A-Z][\w'-]+)\s+(?:to|will)\s+(?P<task>[a-z].{5,})$")
+#: A line of minutes giving someone a task: "Claire to ask Crumb & Co ...", "- Marek to order two cash tins".
+_MINUTED = re.compile(r"^\s*[-*•]?\s*(?:action:?\s*)?(?P<name>[A-Z][\w'-]+)\s+to\s+(?P<task>[a-z].{5,})$")
 _WILLING = re.compile(r"^(?:be (?:happy|able|willing|so kind as) to|mind|kindly)\s+", re.I)
 #: Senders and recipients that are a role or a machine, not a person: their mail goes to everyone.
 _ROLE_ADDRESS = re.compile(r"^(?:no-?reply|do-?not-?reply|office|info|news|newsletter|admin|notifications?|hello|"

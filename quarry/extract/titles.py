@@ -94,6 +94,7 @@ def subject_title(subject: str, src: SourceText) -> str:
     """The subject as a title: no Re:/Fwd:, no "Invitation:" label, no "@ Tue 9 Mar 19:30" tail, no dates."""
     text = _SUBJECT_LABEL.sub("", clean_subject(subject))
     text = re.sub(r"\s+@\s+.*$", "", text)
+    text = re.sub(r"^(?:the|our|my|your|a|an)\s+", "", text, flags=re.I)
     text = re.sub(r"\s*\((?:[^)]*\d[^)]*)\)\s*", " ", text)
     return _without_dates(text, src).strip(" ,.;:!?-()")
 
@@ -134,8 +135,8 @@ def names_something(phrase: str) -> bool:
     """A short phrase that can be an event's name: a few words, not opening with a pronoun, question or reply,
     not the words of a notification."""
     words = phrase.split()
-    return (1 <= len(words) <= 6 and not _NOT_A_NAME.match(phrase) and not phrase[:1].isdigit()
-            and not _NOTIFICATION.search(phrase))
+    return (1 <= len(words) <= 6 and not _NOT_A_NAME.match(phrase) and not _NOTIFICATION.search(phrase)
+            and (not phrase[:1].isdigit() or bool(EVENT_RE.match(phrase))))
 
 
 def label(sentence: str) -> str | None:
