@@ -56,7 +56,8 @@ _REQUEST_TASK = re.compile(
 )
 #: Courtesy phrases that look like requests but ask for nothing to be done.
 _COURTESY = re.compile(r"^(?:find attached|see attached|let me know|feel free|don't hesitate|do not hesitate|"
-                       r"take another look|reply|note that|be aware|do not reply|don't reply)\b", re.I)
+                       r"take another look|reply|note that|be aware|do not reply|don't reply|be advised|click|visit|"
+                       r"go to|allow|e-?mail us|contact us|call us|view|log ?in|sign in|unsubscribe)\b", re.I)
 _DUE_TASK = re.compile(
     r"(?P<task>.+?)\s+(?:is|are)?\s*(?:due|needs? to be (?:done|in|submitted|sent)|closes|ends|expires?|goes out)\b",
     re.I,
