@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timezone
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from quarry.agent.citations import check_citations
+from quarry.agent.grounding import ground
 from quarry.agent.prompts import NO_ANSWER, Profile, system_prompt
 from quarry.agent.tools.base import Tool, ToolContext, run_tool, tool_specs
 from quarry.errors import ContextFull, QuarryError
@@ -69,6 +71,9 @@ class AgentResult(BaseModel):
     latency_s: float = 0.0
     model: str = ""
     forced: bool = False
+    #: Why the model's own answer was replaced by a rendering of the rows (grounding), and the values it lacked.
+    fallback: str | None = None
+    unfound: list[str] = Field(default_factory=list)
     trace_id: str | None = None
     messages: list[ChatMessage] = Field(default_factory=list)
 
@@ -214,17 +219,20 @@ def run_agent(
     forced = answer is None
     if answer is None:
         answer = run.force_answer()
-    citations = check_citations(ctx.store.reader(), answer)
+    checked = ground(answer, [s.result for s in run.steps if s.ok], ctx.now, ctx.now.tzinfo or timezone.utc)
+    citations = check_citations(ctx.store.reader(), checked.answer)
     result = AgentResult(
-        question=question, answer=answer, citations=citations.known, unknown_citations=citations.unknown,
-        steps=run.steps, usage=run.usage, latency_s=perf_counter() - started, model=model.model_id,
-        forced=forced, messages=run.messages,
+        question=question, answer=checked.answer, citations=citations.known,
+        unknown_citations=[*checked.removed_citations, *citations.unknown], steps=run.steps, usage=run.usage,
+        latency_s=perf_counter() - started, model=model.model_id, forced=forced, messages=run.messages,
+        fallback=checked.fallback, unfound=checked.unfound,
     )
     result.trace_id = _store(result, run.specs, ctx, TraceMetadata.model_validate({
         "profile": profile, "max_steps": max_steps, "now": ctx.now.isoformat(),
         "step_usage": run.step_usage, "student_system_prompt": system_prompt("student", schema, ctx.now),
         "student_tools": tool_specs(tools, compact=True), "forced": result.forced,
-        "unknown_citations": result.unknown_citations, **(metadata or {}),
+        "unknown_citations": result.unknown_citations, "fallback": result.fallback, "unfound": result.unfound,
+        **(metadata or {}),
     }))
     return result
 

@@ -30,7 +30,8 @@ _FIELDS = (("n", "n", "{:.0f}"), ("accuracy", "accuracy", "{:.1%}"), ("tool_call
            ("prompt_tokens_mean", "prompt tok/q", "{:,.0f}"), ("completion_tokens_mean", "compl. tok/q", "{:,.0f}"),
            ("retrieved_chars_mean", "retrieved chars/q", "{:,.0f}"),
            ("latency_p50_s", "p50 s", "{:.2f}"), ("latency_p95_s", "p95 s", "{:.2f}"),
-           ("cost_per_question_usd", "USD/q", "{:.6f}"))
+           ("cost_per_question_usd", "USD/q", "{:.6f}"), ("citations_cut", "ids cut", "{:.0f}"),
+           ("fallbacks", "rows shown", "{:.0f}"), ("ungrounded_answers", "ungrounded", "{:.0f}"))
 
 
 def _fmt(value, pattern: str) -> str:

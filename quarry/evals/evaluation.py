@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from time import perf_counter
 
+from quarry.agent.grounding import ground
 from quarry.agent.loop import AgentResult, run_agent
 from quarry.agent.prompts import Profile
 from quarry.agent.session import default_profile
@@ -114,7 +115,16 @@ def answer_structured(question: GoldQuestion, model: ChatModel, spec: str, ctx: 
         "prompt_tokens": result.usage.prompt_tokens, "completion_tokens": result.usage.completion_tokens,
         "retrieved_chars": sum(len(step.result) for step in result.steps), "latency_s": round(result.latency_s, 4),
         "cost_usd": cost_usd(spec, result.usage), **_tool_figures(result),
+        "citations_cut": len(result.unknown_citations), "fallback": result.fallback,
+        "ungrounded": _ungrounded(result, ctx),
     })
+
+
+def _ungrounded(result: AgentResult, ctx: ToolContext) -> bool:
+    """The harness's own count: does the answer given cite an id, or state a value, that no tool result holds?"""
+    results = [s.result for s in result.steps if s.ok]
+    check = ground(result.answer, results, ctx.now, ctx.now.tzinfo or timezone.utc)
+    return bool(check.removed_citations or check.unfound or check.fallback == "repetition")
 
 
 @contextmanager

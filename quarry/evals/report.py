@@ -45,6 +45,11 @@ class QuestionOutcome(BaseModel):
     cost_usd: float = 0.0
     calendar_checked: bool | None = None
     error: str | None = None
+    #: Grounding (agent.grounding): ids the model cited that no tool returned (cut from the answer), why its
+    #: answer was replaced by the rows, and whether the answer given still fails the check (by construction: no).
+    citations_cut: int = 0
+    fallback: str | None = None
+    ungrounded: bool = False
 
 
 class ModelSummary(BaseModel):
@@ -62,6 +67,9 @@ class ModelSummary(BaseModel):
     latency_p50_s: float
     latency_p95_s: float
     cost_per_question_usd: float
+    citations_cut: int = 0
+    fallbacks: int = 0
+    ungrounded_answers: int = 0
 
 
 class Split(BaseModel):
@@ -114,6 +122,9 @@ def summarize(outcomes: list[QuestionOutcome]) -> ModelSummary:
         latency_p50_s=_percentile(latencies, 50),
         latency_p95_s=_percentile(latencies, 95),
         cost_per_question_usd=mean(o.cost_usd for o in outcomes),
+        citations_cut=sum(o.citations_cut for o in outcomes),
+        fallbacks=sum(o.fallback is not None for o in outcomes),
+        ungrounded_answers=sum(o.ungrounded for o in outcomes),
     )
 
 

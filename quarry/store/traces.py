@@ -51,6 +51,8 @@ class TraceMetadata(BaseModel):
     student_tools: list[dict[str, Any]] | None = None
     forced: bool = False
     unknown_citations: list[str] = Field(default_factory=list)
+    fallback: str | None = None  # why the answer is a rendering of the rows, not the model's (agent.grounding)
+    unfound: list[str] = Field(default_factory=list)  # the model's dates/times/numbers no tool result held
     model_spec: str | None = None
     evaluation: bool = False
     # Written by teacher runs (`quarry traces generate`) and feedback promotion.
