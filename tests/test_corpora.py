@@ -2,8 +2,8 @@
 
 import email
 import json
-import shutil
 import re
+import shutil
 from email.utils import getaddresses
 
 import pytest

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import timezone
 from collections.abc import Callable
+from datetime import timezone
 from time import perf_counter
 from typing import Any
 

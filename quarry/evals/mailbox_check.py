@@ -14,7 +14,12 @@ from pathlib import Path
 
 from quarry.evals.fact_scoring import bare_id
 from quarry.evals.gold import load_questions, read_gold_facts
-from quarry.extract.mailreaders import RawMessage, classify_file, iter_mbox, read_mail_file
+from quarry.extract.mailreaders import (
+    RawMessage,
+    classify_file,
+    iter_mbox,
+    read_mail_file,
+)
 from quarry.extract.mime import parse_mail
 
 
