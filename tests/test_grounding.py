@@ -39,8 +39,11 @@ def test_a_time_in_the_rows_passes_in_utc_or_in_the_readers_zone():
 def test_an_invented_date_gives_the_rows_instead():
     checked = ground("The board dinner is on February 10, 2026 at 10:00 AM.", [ROWS], NOW, NEW_YORK)
     assert checked.fallback == "unfound values" and checked.unfound == ["February 10, 2026 at 10:00 AM"]
-    assert checked.answer == ("What the mailbox holds:\n- title: Board dinner; starts_at: Fri 2026-11-20 00:30 UTC"
+    assert checked.answer == ("What the mailbox holds:\ntitle | starts_at | message_id\n"
+                              "Board dinner | Fri 2026-11-20 00:30 UTC | 20261001163000.a23b@lumenfield.io"
                               " [msg:20261001163000.a23b@lumenfield.io]")
+    again = ground(checked.answer, [ROWS], NOW, NEW_YORK)  # the rendering passes the check it replaced
+    assert again.fallback is None and again.answer == checked.answer
 
 
 def test_numbers_must_come_from_a_tool_result():
@@ -78,7 +81,8 @@ def test_the_loop_answers_with_the_rows_when_the_model_invents_a_time(agent_stor
         trace = get_trace(session.reader(), result.trace_id)
     finally:
         session.close()
-    assert result.answer == "What the mailbox holds:\n- subject: Pickleball game moved [msg:pickle-1@club.example]"
+    assert result.answer == ("What the mailbox holds:\nmessage_id | subject\n"
+                             "pickle-1@club.example | Pickleball game moved [msg:pickle-1@club.example]")
     assert result.fallback == "unfound values" and result.unfound == ["Sunday 15 March at 11:00"]
     assert result.citations == ["pickle-1@club.example"]
     assert trace.final_answer == result.answer and trace.metadata.fallback == "unfound values"

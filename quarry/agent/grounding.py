@@ -26,6 +26,7 @@ _NUMBER = re.compile(r"(?<![\w.:/-])\d+(?:[.,]\d+)?(?![\w:/-])")
 _REPEATED = re.compile(r"(.{2,24}?)\1{4,}", re.DOTALL)
 _LONG_DIGITS = re.compile(r"\d{13,}")
 ROWS_SHOWN = 5
+ROWS_LEAD = "What the mailbox holds:"
 
 
 class Grounding(BaseModel):
@@ -89,22 +90,31 @@ def _numbers_unfound(text: str, results: list[str]) -> list[str]:
 
 
 def _rendering(results: list[str]) -> str:
-    """The last table of rows a tool returned, as a few plain lines with their message ids; else NO_ANSWER."""
+    """The last table of rows a tool returned, its lines quoted as they came (header first, a few rows), each row
+    followed by the citation of its message id; else NO_ANSWER."""
     for text in reversed(results):
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) < 2 or "(no rows)" in text or " | " not in lines[0]:
             continue
         columns = [c.strip() for c in lines[0].split(" | ")]
-        rows = [line.split(" | ") for line in lines[1:] if " | " in line or len(columns) == 1][:ROWS_SHOWN]
-        rendered = []
+        rows = [line for line in lines[1:] if not line.startswith("(")][:ROWS_SHOWN]
+        rendered = [lines[0]]
         for row in rows:
-            cells = dict(zip(columns, (c.strip() for c in row)))
-            ident = cells.pop("message_id", None)
-            body = "; ".join(f"{k}: {v}" for k, v in cells.items() if v != "NULL")
-            rendered.append(f"- {body}" + (f" [msg:{ident}]" if ident and ident != "NULL" else ""))
-        if rendered:
-            return "What the mailbox holds:\n" + "\n".join(rendered)
+            cells = [c.strip() for c in row.split(" | ")]
+            ident = cells[columns.index("message_id")] if "message_id" in columns and len(cells) == len(columns) \
+                else None
+            rendered.append(row + (f" [msg:{ident}]" if ident and ident != "NULL" else ""))
+        if rows:
+            return ROWS_LEAD + "\n" + "\n".join(rendered)
     return NO_ANSWER
+
+
+def _quotes_results(text: str, results: list[str]) -> bool:
+    """Is every line of `text` (its lead and citations aside) a line some tool result holds word for word?"""
+    lines = [_MARKER.sub("", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and line != ROWS_LEAD]
+    held = {line.strip() for r in results for line in r.splitlines()}
+    return bool(lines) and all(line in held for line in lines)
 
 
 def ground(answer: str, results: list[str], now: datetime, reader=timezone.utc) -> Grounding:
@@ -125,6 +135,8 @@ def ground(answer: str, results: list[str], now: datetime, reader=timezone.utc) 
         probe = probe.replace(cited, " ") if cited in seen else probe
     if _REPEATED.search(probe) or _LONG_DIGITS.search(probe) or not plain.strip():
         return Grounding(answer=_rendering(results), removed_citations=removed, fallback="repetition")
+    if _quotes_results(text, results):  # rows quoted as the tool gave them hold only what the tool said
+        return Grounding(answer=text.strip(), removed_citations=removed)
     unfound, rest = _dates_found(plain, results, now, reader)
     unfound += _numbers_unfound(rest, results)
     if unfound:
