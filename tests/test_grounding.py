@@ -87,3 +87,10 @@ def test_the_loop_answers_with_the_rows_when_the_model_invents_a_time(agent_stor
     assert result.citations == ["pickle-1@club.example"]
     assert trace.final_answer == result.answer and trace.metadata.fallback == "unfound values"
     assert trace.messages[-1]["content"].startswith("Sunday 15 March")  # the model's own words stay in the trace
+
+
+def test_quoted_rows_pass_even_when_the_rows_repeat_themselves():
+    rows = "title | notes\n" + "\n".join(["Quiz night | ---- ---- ---- ---- ---- ----"] * 2) + "\n(2 rows)"
+    checked = ground("The quiz night is on 2026-12-24.", [rows], NOW)
+    assert checked.fallback == "unfound values" and checked.answer.startswith("What the mailbox holds:\ntitle | notes")
+    assert ground(checked.answer, [rows], NOW).fallback is None

@@ -129,14 +129,14 @@ def ground(answer: str, results: list[str], now: datetime, reader=timezone.utc) 
     text = _MARKER.sub(kept_ids, answer) if removed else answer
     if answer.strip() == NO_ANSWER:
         return Grounding(answer=answer, removed_citations=removed)
+    if _quotes_results(text, results):  # rows quoted as the tool gave them hold only what the tool said
+        return Grounding(answer=text.strip(), removed_citations=removed)
     plain = _MARKER.sub(" ", text)
     probe = answer  # the model's words, real ids aside (a real id may hold a run of zeros)
     for cited in parse_citations(answer):
         probe = probe.replace(cited, " ") if cited in seen else probe
     if _REPEATED.search(probe) or _LONG_DIGITS.search(probe) or not plain.strip():
         return Grounding(answer=_rendering(results), removed_citations=removed, fallback="repetition")
-    if _quotes_results(text, results):  # rows quoted as the tool gave them hold only what the tool said
-        return Grounding(answer=text.strip(), removed_citations=removed)
     unfound, rest = _dates_found(plain, results, now, reader)
     unfound += _numbers_unfound(rest, results)
     if unfound:
