@@ -81,18 +81,21 @@ def test_an_invite_and_the_email_announcing_it_are_one_event(tmp_path):
                      "Australia/Sydney")]
 
 
-def test_a_zone_written_after_the_time_is_the_events_zone(fact_mailbox):
-    fact_mailbox.add("m1", "Could we do a video call on Wednesday 25 March at 10am Perth time?",
-                     sent="2026-03-16T09:00:00+11:00", subject="Sponsorship")
+def _one_event_start_and_zone(fact_mailbox, body: str, sent: str, subject: str) -> list[tuple]:
+    """Extract one message and return (starts_at, timezone) of its events."""
+    fact_mailbox.add("m1", body, sent=sent, subject=subject)
     extract_pending(fact_mailbox.con, "rules")
-    rows = fact_mailbox.con.execute("SELECT starts_at, timezone FROM events").fetchall()
+    return fact_mailbox.con.execute("SELECT starts_at, timezone FROM events").fetchall()
+
+
+def test_a_zone_written_after_the_time_is_the_events_zone(fact_mailbox):
+    rows = _one_event_start_and_zone(fact_mailbox, "Could we do a video call on Wednesday 25 March at 10am Perth time?",
+                                     "2026-03-16T09:00:00+11:00", "Sponsorship")
     assert rows == [(utc("2026-03-25T02:00"), "Australia/Perth")]
 
 
 def test_tomorrow_sent_late_in_new_york_is_the_new_york_tomorrow(fact_mailbox):
     # 21:40 in New York on Monday 19 Oct is 01:40 UTC on Tuesday: "tomorrow" is Tuesday, not Wednesday.
-    fact_mailbox.add("m1", "Ok if I drop the wheels off tomorrow at 8 on my way to work?",
-                     sent="2026-10-19T21:40:00-04:00", subject="Wheelset")
-    extract_pending(fact_mailbox.con, "rules")
-    rows = fact_mailbox.con.execute("SELECT starts_at, timezone FROM events").fetchall()
+    rows = _one_event_start_and_zone(fact_mailbox, "Ok if I drop the wheels off tomorrow at 8 on my way to work?",
+                                     "2026-10-19T21:40:00-04:00", "Wheelset")
     assert rows == [(utc("2026-10-20T12:00"), "America/New_York")]

@@ -11,16 +11,17 @@ Times are compared as instants: written in UTC or in the reader's zone, any form
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from pydantic import BaseModel, Field
 
 from quarry.agent.citations import parse_citations
 from quarry.agent.prompts import NO_ANSWER
 from quarry.extract.dates import find_dates
+from quarry.store.calendar import parse_instant
 
 _MARKER = re.compile(r"\s*\[\s*msg:[^\]]*\]", re.IGNORECASE)
-_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::\d{2})?(?:\s*UTC|Z|([+-]\d{2}:?\d{2}))?")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\s*UTC|Z|[+-]\d{2}:?\d{2})?")
 _DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _NUMBER = re.compile(r"(?<![\w.:/-])\d+(?:[.,]\d+)?(?![\w:/-])")
 _REPEATED = re.compile(r"(.{2,24}?)\1{4,}", re.DOTALL)
@@ -39,17 +40,9 @@ class Grounding(BaseModel):
 
 
 def _result_instants(results: list[str]) -> tuple[list[datetime], set[str]]:
-    instants, days = [], set()
-    for text in results:
-        for day, hour, minute, offset in _INSTANT.findall(text):
-            zone = timezone.utc
-            if offset:
-                sign = -1 if offset[0] == "-" else 1
-                digits = offset[1:].replace(":", "")
-                zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-            instants.append(datetime.fromisoformat(f"{day}T{hour}:{minute}").replace(tzinfo=zone))
-        days |= set(_DAY.findall(text))
-    return instants, days
+    """ISO times and dates in tool results (the form `store.query` writes them in, or a timestamp with offset)."""
+    instants = [parse_instant(m.group(0)) for text in results for m in _INSTANT.finditer(text)]
+    return instants, {day for text in results for day in _DAY.findall(text)}
 
 
 def _prose_instants(results: list[str], now: datetime, reader) -> tuple[list[datetime], set[str]]:
@@ -75,8 +68,8 @@ def _dates_found(answer: str, results: list[str], now: datetime, reader) -> tupl
         alternatives = [found] + [r[index] for r in readings[1:] if index < len(r)]
         rest = rest.replace(found.phrase, " ")
         if found.all_day:
-            ok = any(a.start.astimezone(reader).date().isoformat() in result_days for a in alternatives) or any(
-                a.start.astimezone(timezone.utc).date().isoformat() in result_days for a in alternatives)
+            ok = any(a.start.astimezone(zone).date().isoformat() in result_days
+                     for a in alternatives for zone in (reader, timezone.utc))
         else:
             ok = any(abs(a.start - i) < timedelta(minutes=1) for a in alternatives for i in instants)
         if not ok:
@@ -117,8 +110,10 @@ def _quotes_results(text: str, results: list[str]) -> bool:
     return bool(lines) and all(line in held for line in lines)
 
 
-def ground(answer: str, results: list[str], now: datetime, reader=timezone.utc) -> Grounding:
-    """Check `answer` against this run's tool `results` (see the module docstring)."""
+def ground(answer: str, results: list[str], now: datetime, reader: tzinfo | None = None) -> Grounding:
+    """Check `answer` against this run's tool `results` (see the module docstring); `reader` is the zone an
+    answer may write local times in (default: the zone of `now`)."""
+    reader = reader or now.tzinfo or timezone.utc
     seen = "\n".join(results)
     removed = [i for i in parse_citations(answer) if i not in seen]
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from datetime import timezone
 from time import perf_counter
 from typing import Any
 
@@ -219,7 +218,7 @@ def run_agent(
     forced = answer is None
     if answer is None:
         answer = run.force_answer()
-    checked = ground(answer, [s.result for s in run.steps if s.ok], ctx.now, ctx.now.tzinfo or timezone.utc)
+    checked = ground(answer, [s.result for s in run.steps if s.ok], ctx.now)
     citations = check_citations(ctx.store.reader(), checked.answer)
     result = AgentResult(
         question=question, answer=checked.answer, citations=citations.known,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from time import perf_counter
 
@@ -123,7 +123,7 @@ def answer_structured(question: GoldQuestion, model: ChatModel, spec: str, ctx: 
 def _ungrounded(result: AgentResult, ctx: ToolContext) -> bool:
     """The harness's own count: does the answer given cite an id, or state a value, that no tool result holds?"""
     results = [s.result for s in result.steps if s.ok]
-    check = ground(result.answer, results, ctx.now, ctx.now.tzinfo or timezone.utc)
+    check = ground(result.answer, results, ctx.now)
     return bool(check.removed_citations or check.unfound or check.fallback == "repetition")
 
 

@@ -14,12 +14,7 @@ from pathlib import Path
 
 from quarry.evals.fact_scoring import bare_id
 from quarry.evals.gold import load_questions, read_gold_facts
-from quarry.extract.mailreaders import (
-    RawMessage,
-    classify_file,
-    iter_mbox,
-    read_mail_file,
-)
+from quarry.extract.mailreaders import discover, iter_mbox, read_mail_file
 from quarry.extract.mime import parse_mail
 
 
@@ -28,19 +23,15 @@ def _folded(text: str) -> str:
 
 
 def _mail(root: Path) -> dict[str, str]:
-    """Message id (bare) -> subject + body + attachment text, folded."""
+    """Message id (bare) -> subject + body + attachment text, folded; files found as `quarry ingest` finds them."""
+    inputs = discover([root / "mail"])
+    raws = [raw for path in inputs.mboxes for _, _, raw in iter_mbox(path)]
+    raws += [read_mail_file(path) for path, _ in inputs.mail_files]
     texts: dict[str, str] = {}
-    for path in sorted((root / "mail").rglob("*")):
-        kind = classify_file(path) if path.is_file() else None
-        raws: list[RawMessage] = []
-        if kind and kind[0] == "mbox":
-            raws = [raw for _, _, raw in iter_mbox(path)]
-        elif kind and kind[0] == "mail":
-            raws = [read_mail_file(path)]
-        for raw in raws:
-            mail = parse_mail(raw.data, raw.source_path, raw.locator)
-            parts = [mail.subject or "", mail.body_text, *(a.text or "" for a in mail.attachments)]
-            texts[bare_id(mail.message_id)] = _folded("\n".join(parts))
+    for raw in raws:
+        mail = parse_mail(raw.data, raw.source_path, raw.locator)
+        parts = [mail.subject or "", mail.body_text, *(a.text or "" for a in mail.attachments)]
+        texts[bare_id(mail.message_id)] = _folded("\n".join(parts))
     return texts
 
 

@@ -43,15 +43,17 @@ _WEEKDAYS = {"mon": MO, "tue": TU, "wed": WE, "thu": TH, "fri": FR, "sat": SA, "
 _WD = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:mon|tues?|wed|thurs?|thu|fri|sat|sun)\.?(?=,|\s*\d))"
 _MON = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _ORD = r"(?:st|nd|rd|th)?"
+#: An optional weekday before a date ("Thursday, 19 March", "this Thursday, 19 March").
+_WD_LEAD = rf"(?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?"
 
 _DAY_RE = re.compile(
     rf"""\b(?:
       (?P<iso>(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}}))(?:[T ](?P<ih>\d{{2}}):(?P<imin>\d{{2}}))?
-    | (?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?(?P<mdate>{_MON}\.?\s+\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD}(?!:))?(?:,?\s+\d{{4}})?)
-    | (?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?(?P<dmdate>(?:the\s+)?\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD})?\s+(?:of\s+)?{_MON}\.?
+    | {_WD_LEAD}(?P<mdate>{_MON}\.?\s+\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD}(?!:))?(?:,?\s+\d{{4}})?)
+    | {_WD_LEAD}(?P<dmdate>(?:the\s+)?\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD})?\s+(?:of\s+)?{_MON}\.?
         (?:,?\s+\d{{4}})?)
-    | (?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?(?P<num>\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)(?![/\d])
-    | (?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?(?P<nth>the\s+\d{{1,2}}(?:st|nd|rd|th))(?!\s+(?:of\s+)?{_MON})
+    | {_WD_LEAD}(?P<num>\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)(?![/\d])
+    | {_WD_LEAD}(?P<nth>the\s+\d{{1,2}}(?:st|nd|rd|th))(?!\s+(?:of\s+)?{_MON})
     | (?P<eom>end\s+of\s+(?:the\s+|this\s+)?month)
     | (?P<eow>end\s+of\s+(?:the\s+|this\s+)?week)
     | (?P<eod>(?:(?P<eodpre>today|tomorrow|(?:this\s+|next\s+)?{_WD})\s+)?
@@ -78,6 +80,8 @@ _TIME_RE = re.compile(
     )""".replace("{NUMBERS}", "|".join(_NUMBER_WORDS)),
     re.IGNORECASE | re.VERBOSE,
 )
+#: Words that make a bare "at 7" an evening time, anywhere in the text.
+_EVENING = re.compile(r"tonight|evening|dinner|supper|drinks|party|\bnight\b|\bpm\b", re.I)
 _CONNECTOR = re.compile(r"^[\s,]*(?:(?:at|@|on|from|by|around|starting|,)\s*)*$", re.IGNORECASE)
 
 
@@ -282,31 +286,29 @@ def _words(d: re.Match | None, t: re.Match | None, text: str) -> tuple[str, tupl
     return text[lo:hi].strip(" ("), (lo, hi)
 
 
-def find_dates(text: str, ref: datetime, *, default_day: date | None = None,
-               reader: tzinfo | None = None) -> list[ResolvedTime]:
+def find_dates(text: str, ref: datetime, *, default_day: date | None = None) -> list[ResolvedTime]:
     """Every date/time phrase in `text`, resolved against `ref` (aware, on the sender's wall clock).
 
     A time with no day next to it falls on `default_day` (e.g. a day named earlier), else the reference day.
-    A zone written after the time ("7am ET", "10am Perth time", "your time" with `reader`) reads the day and
-    clock in that zone.
+    A zone written after the time ("7am ET", "10am Perth time") reads the day and clock in that zone.
     """
     sender = ref.tzinfo or timezone.utc
     dayfirst = (ref.utcoffset() or timedelta(0)) > timedelta(hours=-3)
     days = [m for m in _DAY_RE.finditer(text)]
     times = [m for m in _TIME_RE.finditer(text) if not any(d.start() <= m.start() < d.end() for d in days)]
     found: list[ResolvedTime] = []
+    evening = bool(_EVENING.search(text))
     for d, t in _pair(days, times, text):
         day, implied = _day_of(d, ref, dayfirst) if d is not None else (default_day or ref.date(), None)
         if day is None:
             continue
         default_day = day  # a later bare time ("until 5") is on the day named last
-        evening = bool(re.search(r"tonight|evening|dinner|supper|drinks|party|\bnight\b|\bpm\b", text, re.I))
         clocks = _times(t, evening) if t is not None else None
         if t is not None and clocks is None:
             continue
         start_clock, end_clock = clocks if clocks else (implied, None)
         phrase, span = _words(d, t, text)
-        named = zone_after(text[t.end():t.end() + 40], reader)[0] if t is not None else None
+        named = zone_after(text[t.end():t.end() + 40]) if t is not None else None
         zone = named or sender
         where = getattr(zone, "key", None)
         if start_clock is None:

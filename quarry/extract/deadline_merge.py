@@ -9,17 +9,18 @@ dropped. The run keeps this extractor's deadlines in memory and loads stored one
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import duckdb
 
-from quarry.extract.facts import Deadline, similarity
+from quarry.extract.event_merge import within_a_day
+from quarry.extract.facts import PROVENANCE, Deadline, similarity
 
 CORRECTION_RE = re.compile(
     r"\b(?:correction|corrected|correcting|actually|typo|wrong date|should (?:have )?(?:read|said|been)|"
     r"not\s+(?:on\s+)?(?:the\s+)?(?:\w+day|\d{1,2}(?:st|nd|rd|th)?)|changed to|now due|brought forward|"
     r"moved (?:up|forward|back)|earlier than (?:previously|originally)|instead of)\b", re.I)
 LIKE_TASK = 0.6
+_COLUMNS = ("fact_id", *Deadline.fields, *PROVENANCE)
 
 
 class DeadlineMerger:
@@ -35,13 +36,10 @@ class DeadlineMerger:
         key = (fact.extractor, fact.model or "")
         if key not in self.known:
             rows = self.con.execute(
-                "SELECT d.fact_id, d.task, d.due_at, d.owner, d.phrase, d.message_id, d.document_id, d.evidence, "
-                "d.extractor, d.model, d.extractor_version, d.confidence, d.timezone, m.thread_id FROM deadlines d "
+                f"SELECT {', '.join(f'd.{name}' for name in _COLUMNS)}, m.thread_id FROM deadlines d "
                 "LEFT JOIN messages m USING (message_id) WHERE d.extractor = ? AND coalesce(d.model, '') = ?",
                 list(key)).fetchall()
-            names = ("fact_id", "task", "due_at", "owner", "phrase", "message_id", "document_id", "evidence",
-                     "extractor", "model", "extractor_version", "confidence", "timezone")
-            self.known[key] = [Deadline(**dict(zip(names, row[:-1]))) for row in rows]
+            self.known[key] = [Deadline(**dict(zip(_COLUMNS, row[:-1]))) for row in rows]
             self.threads |= {row[0]: row[-1] for row in rows}
             self.stored |= {d.fact_id for d in self.known[key]}
         return self.known[key]
@@ -50,8 +48,8 @@ class DeadlineMerger:
         """The deadline to insert, or None when `fact` repeats or corrects one already known (then updated)."""
         known = self._all(fact)
         if CORRECTION_RE.search(fact.evidence) or CORRECTION_RE.search(subject):
-            corrected = max((d for d in known if similarity(d.task, fact.task) >= LIKE_TASK and d.due_at != fact.due_at),
-                            key=lambda d: similarity(d.task, fact.task), default=None)
+            alike = [d for d in known if d.due_at != fact.due_at and similarity(d.task, fact.task) >= LIKE_TASK]
+            corrected = max(alike, key=lambda d: similarity(d.task, fact.task), default=None)
             if corrected is not None:
                 self._replace(corrected, fact)
                 return None
@@ -82,4 +80,4 @@ class DeadlineMerger:
 def _same_day(a: Deadline, b: Deadline) -> bool:
     if a.due_at is None or b.due_at is None:
         return a.due_at is b.due_at
-    return abs(a.due_at - b.due_at) < timedelta(hours=20)
+    return within_a_day(a.due_at, b.due_at)

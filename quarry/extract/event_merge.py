@@ -68,9 +68,19 @@ def target(rows: list[Known], event: Event, min_similarity: float = 0.5) -> Know
     return best if similarity(best.title, event.title) >= min_similarity else None
 
 
+def within_a_day(a: datetime, b: datetime) -> bool:
+    """Two instants close enough to be one day's (a local day seen from any zone): under 20 hours apart."""
+    return abs(a - b) < timedelta(hours=20)
+
+
 def same_day(known: Known, event: Event) -> bool:
-    return known.starts_at is not None and event.starts_at is not None and \
-        abs(known.starts_at - event.starts_at) < timedelta(hours=20)
+    return known.starts_at is not None and event.starts_at is not None and within_a_day(known.starts_at,
+                                                                                         event.starts_at)
+
+
+def _day(instant: datetime) -> date:
+    """The key of the by-day index: the UTC date."""
+    return instant.astimezone(timezone.utc).date()
 
 
 def repeats_elsewhere(known: Known, event: Event) -> bool:
@@ -115,10 +125,11 @@ class EventMerger:
         if key not in self.days:
             days: dict[date, list[Known]] = {}
             for row in self.con.execute(
-                "SELECT fact_id, title, starts_at, ends_at, status, location FROM events WHERE starts_at IS NOT NULL AND "
-                "((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics')", list(key)).fetchall():
+                "SELECT fact_id, title, starts_at, ends_at, status, location FROM events "
+                "WHERE starts_at IS NOT NULL AND ((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics')",
+                list(key)).fetchall():
                 known = self._one(row)
-                days.setdefault(known.starts_at.astimezone(timezone.utc).date(), []).append(known)
+                days.setdefault(_day(known.starts_at), []).append(known)
             self.days[key] = days
         return self.days[key]
 
@@ -126,17 +137,17 @@ class EventMerger:
         """Events of the whole mailbox starting within a day of `event`."""
         if event.starts_at is None:
             return []
-        day = event.starts_at.astimezone(timezone.utc).date()
+        day = _day(event.starts_at)
         days = self._by_day(event)
         return [k for d in (day - timedelta(days=1), day, day + timedelta(days=1)) for k in days.get(d, [])]
 
     def _elsewhere(self, event: Event) -> Known | None:
-        """The event of another thread a cancel (on its day) or a move or venue change (by name) refers to."""
+        """The event of another thread a cancel (on its day) or a dateless venue change (by name) refers to;
+        moves stay in their thread (matching them by title across threads lost more than it found)."""
         if event.status == "cancelled" and event.starts_at is not None:
             return target([k for k in self._near(event) if same_day(k, event)], event, ACROSS_THREADS)
-        if event.status == "moved":  # a dateless venue change, or a new date from a booking system's new thread
-            every = [k for days in self._by_day(event).values() for k in days]
-            return target(every, event, ACROSS_THREADS) if event.location and event.starts_at is None else None
+        if event.status == "moved" and event.location and event.starts_at is None:  # a dateless venue change
+            return target([k for days in self._by_day(event).values() for k in days], event, ACROSS_THREADS)
         return None
 
     def _record(self, fact_id: str, event: Event, change: str, old, new) -> None:
@@ -156,10 +167,10 @@ class EventMerger:
             self.con.execute(f"UPDATE events SET {assignments} WHERE fact_id = ?", [*values.values(), known.fact_id])
         if "starts_at" in values and known.starts_at is not None:
             for days in self.days.values():
-                bucket = days.get(known.starts_at.astimezone(timezone.utc).date(), [])
+                bucket = days.get(_day(known.starts_at), [])
                 if known in bucket:
                     bucket.remove(known)
-                    days.setdefault(values["starts_at"].astimezone(timezone.utc).date(), []).append(known)
+                    days.setdefault(_day(values["starts_at"]), []).append(known)
         for name in ("starts_at", "ends_at", "status", "location"):
             if name in values:
                 setattr(known, name, values[name])
@@ -208,7 +219,7 @@ class EventMerger:
         known = self._one((event.fact_id, event.title, event.starts_at, event.ends_at, event.status, event.location))
         rows.append(known)
         if event.starts_at is not None:
-            self._by_day(event).setdefault(event.starts_at.astimezone(timezone.utc).date(), []).append(known)
+            self._by_day(event).setdefault(_day(event.starts_at), []).append(known)
         self._record(event.fact_id, event, "created" if event.status == "scheduled" else event.status, None,
                      event.starts_at)
         return True

@@ -111,7 +111,8 @@ class Topic(Fact):
 
 
 FACT_TYPES: tuple[type[Fact], ...] = (Event, Deadline, ActionItem, Entity, Topic)
-_PROVENANCE = ("evidence", "message_id", "document_id", "extractor", "model", "extractor_version", "confidence")
+#: The columns every fact table has besides its own `fields`.
+PROVENANCE = ("evidence", "message_id", "document_id", "extractor", "model", "extractor_version", "confidence")
 
 
 def normalize(text: str) -> str:
@@ -141,7 +142,7 @@ def insert_facts(con: duckdb.DuckDBPyConnection, facts: list[Fact]) -> list[str]
     for fact_type in FACT_TYPES:
         rows = {f.fact_id: f for f in with_ids if type(f) is fact_type}
         if rows:
-            names = ("fact_id", *fact_type.fields, *_PROVENANCE)
+            names = ("fact_id", *fact_type.fields, *PROVENANCE)
             columns = [(name, _SQL_TYPES.get(name, "TEXT")) for name in names]
             insert_rows(con, fact_type.table, columns, [[getattr(f, n) for n in names] for f in rows.values()])
     return [f.fact_id for f in with_ids]

@@ -14,7 +14,7 @@ import duckdb
 
 from quarry.errors import ParseError
 from quarry.extract.batchwrite import insert_rows
-from quarry.extract.documents import ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, ics_events
+from quarry.extract.documents import ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, IcsEvent, ics_events
 from quarry.extract.people import PeopleIndex
 from quarry.extract.threads import ThreadIndex
 from quarry.extract.workunits import DocumentRecord, FileSource, MailRecord, Quarantined
@@ -149,11 +149,16 @@ class IngestWriter:
         except ParseError as exc:
             self.counts.warnings.append(f"{message_id}: attachment {index}: {exc}")
             return
+        self._add_events(events, message_id=message_id, thread_id=thread_id)
+
+    def _add_events(self, events: list[IcsEvent], *, document_id: str | None = None, message_id: str | None = None,
+                    thread_id: str | None = None) -> None:
+        """Queue ICS events as given (extractor 'ics'), sourced to a document or to a message and its thread."""
         for event in events:
             self.counts.events_new += 1
             self._batch.add("events", (event.fact_id, event.title, event.starts_at, event.ends_at, event.all_day,
-                                       event.location, event.participants, None, event.evidence, ICS_EXTRACTOR,
-                                       ICS_EXTRACTOR_VERSION, event.timezone, message_id, thread_id))
+                                       event.location, event.participants, document_id, event.evidence,
+                                       ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, event.timezone, message_id, thread_id))
 
     def _add_quarantine(self, record: Quarantined) -> None:
         qid = quarantine_id(record.source_path, record.locator)
@@ -175,11 +180,7 @@ class IngestWriter:
         self._batch.add("documents", (doc.document_id, sid, record.path, doc.kind, doc.title, doc.text))
         for seq, text in enumerate(record.chunks):
             self._batch.add("chunks", (f"{doc.document_id}:{seq}", "document", doc.document_id, seq, text))
-        for event in doc.events:
-            self.counts.events_new += 1
-            self._batch.add("events", (event.fact_id, event.title, event.starts_at, event.ends_at, event.all_day,
-                                       event.location, event.participants, doc.document_id, event.evidence,
-                                       ICS_EXTRACTOR, ICS_EXTRACTOR_VERSION, event.timezone, None, None))
+        self._add_events(doc.events, document_id=doc.document_id)
 
     def flush(self) -> None:
         """Write the queued batch in one transaction."""

@@ -211,8 +211,9 @@ class RulesExtractor:
         """A request wins over everything (with its due date); then cancel, move, deadline, event cues."""
         when = found[0] if found else None
         minuted = _MINUTED.match(sentence)
-        if minuted and _person_named(minuted.group("name"), src):
-            return self._request(sentence, when, src, base, minuted)
+        owner = _person_named(minuted.group("name"), src) if minuted else None
+        if owner:
+            return self._request(sentence, when, src, base, (minuted.group("task"), owner))
         if REQUEST_RE.search(sentence) or (when is not None and _addressed(sentence, src)):
             by_date = when is not None and BY_DATE_RE.search(sentence[: when.span[0]])
             invite = when is not None and _ahead(when, src) and not by_date and is_eventish(sentence, src, when)
@@ -241,12 +242,12 @@ class RulesExtractor:
 
     def _event(self, sentence, when, src, base, status, confidence) -> Event:
         return Event(
-            title=event_title(sentence, src, when, CANCEL_RE.search(sentence)), starts_at=when.start if when else None,
-            ends_at=when.end if when else None, all_day=when.all_day if when else False,
-            location=_location(sentence, when.phrase) if when else None,
+            title=event_title(sentence, src, when, CANCEL_RE.search(sentence)),
+            starts_at=when.start if when else None, ends_at=when.end if when else None,
+            all_day=when.all_day if when else False, location=_location(sentence, when.phrase) if when else None,
             participants=[p.email for p in ([src.sender] if src.sender else []) + src.recipients],
-            status=status, phrase=when.phrase if when else None, thread_id=src.thread_id, timezone=meant_zone(when, src.reference),
-            evidence=sentence, confidence=confidence, **base,
+            status=status, phrase=when.phrase if when else None, thread_id=src.thread_id,
+            timezone=meant_zone(when, src.reference), evidence=sentence, confidence=confidence, **base,
         )
 
     def _deadline(self, sentence: str, when: ResolvedTime, src: SourceText, base: dict) -> Deadline:
@@ -254,15 +255,17 @@ class RulesExtractor:
         task = re.sub(r"^(?:the|reminder:?|fyi:?)\s+", "", _strip_date(due.group("task") if due else sentence, when),
                       flags=re.I)
         return Deadline(task=_with_subject(task, src), due_at=when.start, owner=_owner(sentence, src),
-                        phrase=when.phrase, timezone=meant_zone(when, src.reference), evidence=sentence, confidence=0.7, **base)
+                        phrase=when.phrase, timezone=meant_zone(when, src.reference), evidence=sentence,
+                        confidence=0.7, **base)
 
     def _request(self, sentence: str, when: ResolvedTime | None, src: SourceText, base: dict,
-                 minuted: re.Match | None = None) -> list[Fact]:
-        """An action item: the words after the request cue, owned by the addressee (or the person a line of
-        minutes names: "Claire to ask the bakery by Monday")."""
+                 minuted: tuple[str, str] | None = None) -> list[Fact]:
+        """An action item: the words after the request cue, owned by the addressee; or the (task, owner) a line of
+        minutes names ("Claire to ask the bakery by Monday")."""
         match = _REQUEST_TASK.search(sentence)
+        owner = minuted[1] if minuted else _owner(sentence, src)
         if minuted is not None:
-            task = minuted.group("task")
+            task = minuted[0]
         elif match is not None:
             task = _WILLING.sub("", match.group("task"))
         elif _addressed(sentence, src):  # "Maya, your slides are due Friday."
@@ -274,10 +277,9 @@ class RulesExtractor:
         task = _strip_date(task, when)
         if len(task.split()) < 2 or _COURTESY.match(task):
             return []
-        owner = _person_named(minuted.group("name"), src) if minuted else _owner(sentence, src)
         return [ActionItem(owner=owner, task=task, due_at=when.start if when else None,
-                           phrase=when.phrase if when else None, timezone=meant_zone(when, src.reference), evidence=sentence,
-                           confidence=0.6, **base)]
+                           phrase=when.phrase if when else None, timezone=meant_zone(when, src.reference),
+                           evidence=sentence, confidence=0.6, **base)]
 
     def _header_facts(self, src: SourceText, base: dict) -> list[Fact]:
         facts: list[Fact] = []

@@ -9,6 +9,8 @@ A lead that opens with a pronoun, a question word or a reply ("Would", "See you 
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from functools import lru_cache
 
 from quarry.extract.dates import ResolvedTime, find_dates
 from quarry.extract.facts import SourceText
@@ -41,7 +43,7 @@ _STOP = {
     "hi", "any", "can", "could", "would", "running", "having", "hold", "holding", "do", "doing", "book", "booked",
     "up", "as", "if", "what", "when", "after", "before", "since", "off", "or", "but", "then", "now", "also",
     "not", "each", "every", "big", "few", "final", "monday", "tuesday", "wednesday", "thursday", "friday",
-    "saturday", "sunday", "morning", "afternoon", "evening", "night", "last", "every", "same", "new", "your",
+    "saturday", "sunday", "morning", "afternoon", "evening", "night", "last", "same", "new",
 }
 _LEAD = re.compile(
     r"^(?:(?:hi|hello|hey)\b[^,:]*[,:]\s*)?(?:(?:reminder|heads-up|update|fyi|note|ps|bad news|good news)\s*[:,-]\s*)*"
@@ -57,13 +59,13 @@ _NOT_A_NAME = re.compile(
     r"^(?:i|we|you|he|she|they|it|that|this|there|here|i'm|i'll|i've|i'd|we're|we'll|we've|you're|you'll|it's|"
     r"that's|there's|thanks|thank|works|would|could|can|does|do|did|is|are|was|will|shall|should|when|where|what|"
     r"who|how|why|if|not|no|yes|yep|sure|ok|okay|great|perfect|sounds|see|just|any|so|and|but|also|sorry|please|"
-    r"date|time|where|location|venue|starts?|ends?|mon|tue|wed|thu|fri|sat|sun|as|from|by|until|after|before|"
+    r"date|time|location|venue|starts?|ends?|mon|tue|wed|thu|fri|sat|sun|as|from|by|until|after|before|"
     r"let|let's|hope|looking|shout|send|bring|call me|ring|text|email|push|move|moving|reschedul\w*|postpone|shift|"
     r"bump|cancel\w*|hold|have|make|join|attend|come|go|skip|miss|of course|take|need|want|hi|hello|hey|dear)\b",
     re.I)
 #: Words that open a sentence as a label but name no event ("Heads-up: we're moving...").
 _NOT_A_LABEL = re.compile(r"^(?:heads[- ]up|reminder|update|fyi|note|n\.?b|p\.?s|good news|bad news|quick note|"
-                          r"quick question|question|important|urgent|correction|change of plans?|news|also|update)$",
+                          r"quick question|question|important|urgent|correction|change of plans?|news|also)$",
                           re.I)
 
 
@@ -74,9 +76,9 @@ _STATEMENT = re.compile(r"\b(?:it's|it is|it will be|that's|we're|we are|is|are|
 
 _URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)+/\S*")
 #: Offering a time: "how about Tuesday at 6?", "does the 28th at 11am work?", "could we say 10am?".
-_PROPOSAL = re.compile(r"\b(?:how about|what about|does .{0,50}\bwork|would .{0,50}\b(?:work|suit|do)|works? for (?:you|me)|"
-                       r"could we|can we|shall we|let's|lets|are you free|is .{0,30}\bfree|pencil(?:led)? .{0,20}in)\b",
-                       re.I)
+_PROPOSAL = re.compile(r"\b(?:how about|what about|does .{0,50}\bwork|would .{0,50}\b(?:work|suit|do)|"
+                       r"works? for (?:you|me)|could we|can we|shall we|let's|lets|are you free|is .{0,30}\bfree|"
+                       r"pencil(?:led)? .{0,20}in)\b", re.I)
 
 
 def proposes_a_time(sentence: str, when: ResolvedTime | None) -> bool:
@@ -90,19 +92,18 @@ def clean_subject(subject: str) -> str:
     return _SUBJECT_PREFIX.sub("", subject or "").strip()
 
 
-def subject_title(subject: str, src: SourceText) -> str:
-    """The subject as a title: no Re:/Fwd:, no "Invitation:" label, no "@ Tue 9 Mar 19:30" tail, no dates."""
+@lru_cache(maxsize=256)
+def subject_title(subject: str, reference: datetime) -> str:
+    """The subject as a title: no Re:/Fwd:, no "Invitation:" label, no "@ Tue 9 Mar 19:30" tail, no dates.
+
+    Cached: every event candidate of a message asks for its subject's title."""
     text = _SUBJECT_LABEL.sub("", clean_subject(subject))
     text = re.sub(r"\s+@\s+.*$", "", text)
     text = re.sub(r"^(?:the|our|my|your|a|an)\s+", "", text, flags=re.I)
     text = re.sub(r"\s*\((?:[^)]*\d[^)]*)\)\s*", " ", text)
-    return _without_dates(text, src).strip(" ,.;:!?-()")
-
-
-def _without_dates(text: str, src: SourceText) -> str:
-    for when in reversed(find_dates(text, src.reference)):
+    for when in reversed(find_dates(text, reference)):
         text = text[: when.span[0]] + text[when.span[1]:]
-    return " ".join(text.split()).strip(" ,.;:!?-")
+    return " ".join(text.split()).strip(" ,.;:!?-()")
 
 
 def _words_before(sentence: str, end: int, limit: int = 3) -> list[str]:
@@ -177,14 +178,15 @@ def _after_date(sentence: str, when: ResolvedTime | None) -> str | None:
     """ "<date> is an INSET day" -> "INSET day"."""
     if when is None:
         return None
-    match = re.match(r"[\s,]*(?:is|will be|was)\s+(?:an?|the|our)\s+([\w'&-]+(?:\s+[\w'&-]+){0,3})", sentence[when.span[1]:],
-                     re.I)
+    match = re.match(r"[\s,]*(?:is|will be|was)\s+(?:an?|the|our)\s+([\w'&-]+(?:\s+[\w'&-]+){0,3})",
+                     sentence[when.span[1]:], re.I)
     return match.group(1) if match and EVENT_RE.search(match.group(1)) else None
 
 
-def event_title(sentence: str, src: SourceText, when: ResolvedTime | None = None, cancel: re.Match | None = None) -> str:
+def event_title(sentence: str, src: SourceText, when: ResolvedTime | None = None,
+                cancel: re.Match | None = None) -> str:
     """The best name for the event a sentence describes (see the module docstring for the order)."""
-    subject = subject_title(src.subject, src)
+    subject = subject_title(src.subject, src.reference)
     lead = lead_title(sentence, when, cancel)
     lead_ok = names_something(lead) and len(lead.split()) <= 5 and not _vocative(sentence, lead)
     named = label(sentence)
@@ -207,11 +209,11 @@ _AGREES = re.compile(r"\b(?:is|are|'s|sounds?|works?|suits?)\s+(?:perfect|fine|g
 def is_eventish(sentence: str, src: SourceText, when: ResolvedTime | None) -> bool:
     """Does the sentence (or its subject) name an event, offer a time, or lead with a short name before a
     timed date? A reply's agreement to a time names nothing new."""
-    if _AGREES.search(sentence) and not noun_phrase(sentence) and _SUBJECT_PREFIX.match(src.subject or ""):
+    names = noun_phrase(sentence) is not None
+    if _AGREES.search(sentence) and not names and _SUBJECT_PREFIX.match(src.subject or ""):
         return False
-    subject_names = noun_phrase(src.subject) is not None
     opens_with_date = when is not None and not sentence[: when.span[0]].strip(" -*•:")
-    if noun_phrase(sentence) or (subject_names and (_STATEMENT.search(sentence) or opens_with_date)):
+    if names or ((_STATEMENT.search(sentence) or opens_with_date) and noun_phrase(src.subject) is not None):
         return True
     if proposes_a_time(sentence, when) or (when is not None and not when.all_day and label(sentence)):
         return True

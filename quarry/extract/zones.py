@@ -3,13 +3,15 @@
 People who write across zones say which zone a time is in; without this the time is read on the sender's
 clock. Abbreviations name a region, not an offset ("ET" is New York whether or not DST is on), so each
 maps to an IANA zone and the offset comes from the date. "my time" is the sender's own zone (the default);
-"your time" is the reader's, which the caller passes when it knows it.
+"your time" is left to the sender's clock too: extraction does not know the reader's zone.
 """
 
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _ABBREVIATIONS = {
@@ -41,40 +43,35 @@ _PLACES = {
 }
 
 
-def _iana_cities() -> dict[str, str]:
-    """'sydney' -> 'Australia/Sydney' for every zone whose last part is a city."""
-    import zoneinfo
-
-    cities = {}
+@lru_cache(maxsize=1)
+def _cities() -> dict[str, str]:
+    """'sydney' -> 'Australia/Sydney' for every zone whose last part is a city, plus the names above; read
+    from the zone database on first use, not at import (every CLI start imports this module)."""
+    cities: dict[str, str] = {}
     for name in sorted(zoneinfo.available_timezones()):
         if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")):
             cities.setdefault(name.rsplit("/", 1)[1].replace("_", " ").lower(), name)
-    return cities
+    return {**cities, **_PLACES}
 
 
-_CITIES = {**_iana_cities(), **_PLACES}
 _WORD = r"[A-Za-z][A-Za-z.]*"
 _SUFFIX = re.compile(
     rf"^\s*\(?\s*(?:(?P<abbr>[A-Z]{{1,4}}T|UTC|GMT|Z)\b|(?P<place>(?:{_WORD}\s+){{0,2}}?{_WORD})\s+time\b)", re.I
 )
 
 
-def zone_after(text: str, reader: tzinfo | None = None) -> tuple[tzinfo | None, int]:
-    """The zone named at the start of `text` (the words after a clock time) and how many characters it took.
-
-    (None, 0) when no zone is named, or it is "my time" (the sender's clock, which the caller already uses).
-    """
+def zone_after(text: str) -> tzinfo | None:
+    """The zone named at the start of `text` (the words after a clock time), or None when none is named or it
+    is "my time" / "your time" (read on the sender's clock, which the caller already uses)."""
     match = _SUFFIX.match(text)
     if match is None:
-        return None, 0
+        return None
     if match.group("abbr"):
         name = _ABBREVIATIONS.get(match.group("abbr").lower())
-        return (ZoneInfo(name), match.end()) if name else (None, 0)
+        return ZoneInfo(name) if name else None
     place = " ".join(match.group("place").lower().replace(".", "").split())
-    if place in ("your", "yours") or place.endswith(" your"):
-        return (reader, match.end()) if reader else (None, 0)
     for words in (place, place.split(" ", 1)[-1], place.rsplit(" ", 1)[-1]):
-        name = _ABBREVIATIONS.get(words) or _CITIES.get(words)
+        name = _ABBREVIATIONS.get(words) or _cities().get(words)
         if name:
-            return ZoneInfo(name), match.end()
-    return None, 0
+            return ZoneInfo(name)
+    return None
