@@ -41,6 +41,16 @@ INCOMPLETE_CALL = "error: that reply is not a complete tool call. Call one tool,
 #: A call identical to one that failed is asked again, sampled at this temperature, up to RETRIES times.
 RETRY_TEMPERATURE = 0.8
 RETRIES = 2
+#: Seeds of one sampled run are seed * stride + the call's number, so runs with other seeds never share one.
+_SEED_STRIDE = 1009
+
+
+class Sampling(BaseModel):
+    """How every model call of a run decodes: greedy by default; sampled runs (rejection sampling for
+    retraining) set a temperature and a seed, so a run can be repeated exactly."""
+
+    temperature: float = Field(0.0, ge=0.0)
+    seed: int = 0
 
 
 class AgentCancelled(QuarryError):
@@ -114,8 +124,8 @@ class _Run:
     """The mutable state of one run: the conversation, the steps and the cost so far."""
 
     def __init__(self, model: ChatModel, tools: dict[str, Tool], ctx: ToolContext, profile: Profile, max_tokens: int,
-                 on_step: Callable[[Step], None] | None, cancel: threading.Event | None):
-        self.model, self.tools, self.ctx = model, tools, ctx
+                 on_step: Callable[[Step], None] | None, cancel: threading.Event | None, sampling: Sampling):
+        self.model, self.tools, self.ctx, self.sampling = model, tools, ctx, sampling
         self.specs = tool_specs(tools, compact=profile == "student")
         self.max_tokens, self.on_step, self.cancel = max_tokens, on_step, cancel
         self.messages: list[ChatMessage] = []
@@ -127,8 +137,10 @@ class _Run:
              temperature: float = 0.0) -> Reply:
         """One model call, between steps only: a cancel request is honoured here."""
         _check_cancel(self.cancel)
+        temperature = max(temperature, self.sampling.temperature)
+        seed = self.sampling.seed * _SEED_STRIDE + len(self.step_usage)
         reply = self.model.chat(self.messages, tools=tools, max_tokens=self.max_tokens, tool_choice=tool_choice,
-                                temperature=temperature, seed=len(self.step_usage) if temperature else None)
+                                temperature=temperature, seed=seed if temperature else None)
         reply = _with_ids(reply, len(self.step_usage))
         self.usage += reply.usage
         self.step_usage.append({**reply.usage.model_dump(), "latency_s": round(reply.latency_s, 4)})
@@ -198,18 +210,20 @@ def run_agent(
     on_step: Callable[[Step], None] | None = None,
     cancel: threading.Event | None = None,
     metadata: dict[str, Any] | None = None,
+    sampling: Sampling | None = None,
 ) -> AgentResult:
     """Answer `question` with at most `max_steps` model calls offered `tools`, then store the trace.
 
     `schema` defaults to the registry's description of the sql views; `on_step` sees each tool
-    call as it finishes; setting `cancel` stops the run between steps (AgentCancelled).
+    call as it finishes; setting `cancel` stops the run between steps (AgentCancelled); `sampling`
+    decodes every call at a temperature with a seed (default greedy).
     """
     if schema is None:
         from quarry.agent.tools.registry import schema_description
 
         schema = schema_description()
     started = perf_counter()
-    run = _Run(model, tools, ctx, profile, max_tokens, on_step, cancel)
+    run = _Run(model, tools, ctx, profile, max_tokens, on_step, cancel, sampling or Sampling())
     run.messages = [
         {"role": "system", "content": system_prompt(profile, schema, ctx.now)},
         {"role": "user", "content": question},

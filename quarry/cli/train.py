@@ -58,55 +58,80 @@ def _training_bar() -> tuple[Progress, Callable[[Any], None]]:
     task = bar.add_task("training", total=None)
 
     def on_step(info: Any) -> None:
-        bar.update(task, completed=info.step, total=info.total_steps,
-                   description=f"loss {info.loss:.3f}  {info.tokens_per_s:,.0f} tok/s")
+        rate = getattr(info, "tokens_per_s", None)
+        extra = f"{rate:,.0f} tok/s" if rate is not None else f"margin {info.reward_margin:+.3f}"
+        bar.update(task, completed=info.step, total=info.total_steps, description=f"loss {info.loss:.3f}  {extra}")
 
     return bar, on_step
 
 
+_RETRAIN_HELP = {
+    "method": "sft (teacher traces), rft (the student's own right runs), dpo (right-vs-wrong runs and "
+              "/good-vs-/bad pairs), or a combination in order, e.g. sft+dpo or rft+dpo.",
+    "teacher": "Who answers the new questions: 'oracle' (the known-correct trace, no model) or a model spec; "
+               "for dpo it also answers a /bad that has no /good (the configured teacher when 'oracle').",
+    "student": "Base model; default: the active adapter's base, else the configured default model.",
+    "questions": "Held-out question file (default: questions synthesized from the store, unseen in training).",
+    "beta": "dpo: strength of the pull towards the starting adapter (lower moves further).",
+}
+
+
 def retrain_command(
-    teacher: Annotated[str, typer.Option("--teacher", help="Who answers the new questions: 'oracle' (the "
-                                         "known-correct trace, no model) or a model spec.")] = "oracle",
+    method: Annotated[str, typer.Option("--method", help=_RETRAIN_HELP["method"])] = "sft",
+    teacher: Annotated[str, typer.Option("--teacher", help=_RETRAIN_HELP["teacher"])] = "oracle",
     n: Annotated[int, typer.Option("--n", min=0, help="New questions to synthesize and answer.")] = 200,
     from_feedback: Annotated[bool, typer.Option("--from-feedback/--no-feedback",
-                                                help="Also train on chat traces marked /good.")] = True,
-    student: Annotated[str | None, typer.Option("--student", help="Base model; default: the active adapter's "
-                                                "base, else the configured default model.",
-                                                show_default=False)] = None,
-    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Start from fresh LoRA weights instead "
-                                               "of the active adapter's.")] = False,
-    questions: Annotated[Path | None, typer.Option("--questions", help="Held-out question file (default: "
-                                                   "questions synthesized from the store, unseen in training).",
+                                                help="Also learn from chat traces marked /good and /bad.")] = True,
+    student: Annotated[str | None, typer.Option("--student", help=_RETRAIN_HELP["student"], show_default=False)] = None,
+    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Fresh LoRA weights, not the active's.")] = False,
+    questions: Annotated[Path | None, typer.Option("--questions", help=_RETRAIN_HELP["questions"],
                                                    show_default=False)] = None,
     eval_limit: Annotated[int, typer.Option("--eval-limit", min=1, help="Held-out questions to compare on.")] = 20,
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 2,
     max_steps: Annotated[int | None, typer.Option("--max-steps", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    name: Annotated[str | None, typer.Option("--name", help="Adapter name (default: base + time).",
-                                             show_default=False)] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Adapter name (default: base + time).")] = None,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, help="rft/dpo: sampling rounds.")] = 1,
+    round_questions: Annotated[int, typer.Option("--round-questions", min=1, help="rft/dpo: questions a round.")] = 24,
+    samples: Annotated[int, typer.Option("--samples", min=1, help="rft/dpo: runs per question.")] = 4,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.01, help="rft/dpo: sampling temperature.")] = 0.8,
+    beta: Annotated[float, typer.Option("--beta", min=0.001, help=_RETRAIN_HELP["beta"])] = 0.1,
+    dpo_lr: Annotated[float, typer.Option("--dpo-lr", min=1e-9, help="dpo: learning rate.")] = 1e-5,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Retrain the owned model on new traces; the new adapter goes live only if it is not worse.
+    """Retrain the owned model; the new adapter goes live only if it is not worse.
 
-    Generates verified traces, trains (from the active adapter unless --from-scratch), exports and
-    registers the adapter, answers the same held-out questions with it and with the active adapter,
-    prints both, and activates the new one only if its task success is not lower.
+    sft generates verified traces and fine-tunes on them. rft and dpo run --rounds of sampling the
+    current model --samples times on new synthesized questions, scored by the strict reward (right,
+    grounded, cited, one answer); rft fine-tunes on the right runs, dpo on right-vs-wrong pairs and on
+    the chat shell's /good and /bad. Training starts from the active adapter unless --from-scratch.
+    The new adapter answers the same held-out questions as the active one and is activated only if
+    its task success is not lower. Each round's folder holds round.json, its data and reward.png.
 
-    Example: quarry retrain --n 100 --max-steps 60 --questions sample_corpus/gold_questions.jsonl
+    Example: quarry retrain --method rft+dpo --rounds 2 --samples 4 --max-steps 20
     """
     from quarry.errors import StoreError
-    from quarry.teach.retrain import RetrainConfig, retrain
+    from quarry.teach.retrain import RetrainConfig, parse_methods, retrain
+    from quarry.teach.sampling import SamplingConfig
 
     path = resolve_db(db)
     if not path.exists():
         raise StoreError(f"{path}: no Quarry store here (run `quarry ingest` first or pass --db)")
-    config = RetrainConfig(db=path, teacher=teacher, n=n, from_feedback=from_feedback, student=student,
-                           from_scratch=from_scratch, questions=questions, eval_limit=eval_limit, epochs=epochs,
-                           max_steps=max_steps, seed=seed, name=name)
+    config = RetrainConfig(db=path, method=parse_methods(method), teacher=teacher, n=n, from_feedback=from_feedback,
+                           student=student, from_scratch=from_scratch, questions=questions, eval_limit=eval_limit,
+                           epochs=epochs, max_steps=max_steps, seed=seed, name=name, rounds=rounds,
+                           round_questions=round_questions, beta=beta, dpo_lr=dpo_lr,
+                           sampling=SamplingConfig(samples=samples, temperature=temperature))
     bar, on_step = _training_bar()
+    sampling = bar.add_task("sampling", total=None, visible=False)
+
+    def on_sample(done: int, total: int, outcome: str) -> None:
+        bar.update(sampling, completed=done, total=total, visible=done < total, description=f"sampling: {outcome}")
+
     with bar:
-        result = retrain(config, on_stage=None if json_out else err_console.print, on_step=on_step)
+        result = retrain(config, on_stage=None if json_out else err_console.print, on_step=on_step,
+                         on_sample=on_sample)
     if json_out:
         print_json(result.model_dump(mode="json"))
     else:
@@ -125,9 +150,23 @@ def _print_retrain(result: RetrainResult) -> None:
         table.add_row(label, f"{summary.accuracy:.0%}", f"{summary.prompt_tokens_mean + summary.completion_tokens_mean:,.0f}",
                       f"{summary.latency_p50_s:.1f} s")
     console.print(table)
-    console.print(f"trained on {result.training_traces} verified traces "
-                  f"({result.generation.kept} new), {result.training.steps} steps, "
-                  + (f"from {result.started_from}" if result.started_from else "from scratch"))
+    if result.generation is not None:
+        console.print(f"sft: trained on {result.training_traces} verified traces ({result.generation.kept} new)")
+    for record in result.rounds:
+        reward = record.reward
+        validity = f"{reward.citation_validity:.0%}" if reward.citation_validity is not None else "n/a"
+        trained = ", ".join(f"{m} {t.steps} steps" for m, t in record.trained.items()) or "nothing to train on"
+        console.print(f"round {record.round}: reward {reward.reward:.0%} ({reward.right_runs}/{reward.runs} runs), "
+                      f"answers {reward.mean_answer_chars:.0f} chars, citations valid {validity}, "
+                      f"{record.rft_traces} right runs, pairs {record.pairs or 0}; {trained}")
+    if result.feedback is not None:
+        fb = result.feedback
+        console.print(f"feedback: {fb.good} /good, {fb.bad} /bad -> {fb.good_vs_bad} good-vs-bad and "
+                      f"{fb.bad_vs_teacher} bad-vs-teacher pairs"
+                      + (f", unpaired {fb.unpaired}" if fb.unpaired else ""))
+    console.print(f"{'+'.join(result.method)}: last training {result.training.steps} steps, "
+                  + (f"from {result.started_from}" if result.started_from else "from scratch")
+                  + f"; run in {result.run_dir}")
     console.print(f"{result.name} is now active" if result.activated
                   else f"{result.name} kept but NOT activated: it is worse than {result.active_name}")
 

@@ -70,3 +70,23 @@ def rag_vs_structured(structured: Any, classic: Any, model: str, out: Path) -> P
         _bars(ax, labels, [float(getattr(structured, field)), float(getattr(classic, field))], title, colors)
     fig.suptitle(f"Structured retrieval vs classic embedding RAG — {model}", fontsize=12)
     return _save(fig, out)
+
+
+def reward_curve(rounds: list[dict[str, Any]], out: Path) -> Path:
+    """Per sampling round: the reward (right runs / runs) and citation validity, and beside them the mean
+    answer length, so a policy that earns reward by writing longer answers shows up."""
+    xs = [r["round"] for r in rounds]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    left.plot(xs, [r["reward"] for r in rounds], "o-", label="reward (right runs)")
+    left.plot(xs, [r["citation_validity"] if r["citation_validity"] is not None else float("nan") for r in rounds],
+              "s--", label="citation validity")
+    left.set_ylim(0, 1.05)
+    left.set_xlabel("round")
+    left.legend(fontsize=8)
+    right.plot(xs, [r["mean_answer_chars"] for r in rounds], "o-", color="#c9753d")
+    right.set_title("mean answer length (characters)", fontsize=10)
+    right.set_xlabel("round")
+    for ax in (left, right):
+        ax.set_xticks(xs)
+    fig.suptitle("Rejection-sampling rounds", fontsize=12)
+    return _save(fig, out)

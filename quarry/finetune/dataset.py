@@ -339,3 +339,17 @@ def pack(examples: list[Example], batch_tokens: int, seed: int | None = None) ->
     if seed is not None:
         random.Random(seed).shuffle(rows)
     return rows
+
+
+def pair_batch(chosen: Example, rejected: Example) -> PackedBatch:
+    """A preference pair as one row: segment 0 the chosen conversation, 1 the rejected one, their common
+    prefix (system prompt, tools, question, shared first steps) held once."""
+    prefix = min(_common_prefix(chosen.input_ids, rejected.input_ids), _shareable(chosen), _shareable(rejected))
+    row = PackedBatch()
+    if prefix >= MIN_SHARED_PREFIX:
+        row.share(chosen.input_ids[:prefix])
+    else:
+        prefix = 0
+    row.add(chosen, prefix)
+    row.add(rejected, prefix)
+    return row

@@ -17,6 +17,21 @@ from torch import nn
 from quarry.finetune.dataset import IGNORE, SHARED, PackedBatch
 
 
+def _target_logits(model: nn.Module, input_ids: torch.Tensor, position_ids: torch.Tensor,
+                   segment_ids: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits (float32) at the positions that carry a target, and the boolean [1, L] mask of those positions."""
+    causal = _causal_lm(model)
+    masks = attention_masks(segment_ids[0], position_ids[0], causal.config)
+    hidden = causal.model(input_ids=input_ids, position_ids=position_ids, attention_mask=masks,
+                          use_cache=False).last_hidden_state
+    keep = targets != IGNORE
+    logits = causal.lm_head(hidden[keep])
+    softcap = getattr(causal.config, "final_logit_softcapping", None)
+    if softcap:
+        logits = torch.tanh(logits / softcap) * softcap
+    return logits.float(), keep
+
+
 class AssistantLoss(nn.Module):
     """Wraps a (peft-wrapped) causal LM; forward returns (summed loss, number of target tokens)."""
 
@@ -26,17 +41,26 @@ class AssistantLoss(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, segment_ids: torch.Tensor,
                 targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        causal = _causal_lm(self.model)
-        masks = attention_masks(segment_ids[0], position_ids[0], causal.config)
-        hidden = causal.model(input_ids=input_ids, position_ids=position_ids, attention_mask=masks,
-                              use_cache=False).last_hidden_state
-        keep = targets != IGNORE
-        logits = causal.lm_head(hidden[keep])
-        softcap = getattr(causal.config, "final_logit_softcapping", None)
-        if softcap:
-            logits = torch.tanh(logits / softcap) * softcap
-        loss = nn.functional.cross_entropy(logits.float(), targets[keep], reduction="sum")
+        logits, keep = _target_logits(self.model, input_ids, position_ids, segment_ids, targets)
+        loss = nn.functional.cross_entropy(logits, targets[keep], reduction="sum")
         return loss, keep.sum()
+
+
+class SegmentLogProbs(nn.Module):
+    """Wraps a causal LM; forward returns each segment's summed log-probability of its assistant tokens
+    ([segments] float32): what a preference loss compares between a chosen and a rejected answer."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, position_ids: torch.Tensor, segment_ids: torch.Tensor,
+                targets: torch.Tensor) -> torch.Tensor:
+        logits, keep = _target_logits(self.model, input_ids, position_ids, segment_ids, targets)
+        picked = torch.log_softmax(logits, dim=-1).gather(1, targets[keep][:, None])[:, 0]
+        owners = segment_ids[keep]
+        sums = torch.zeros(int(segment_ids.max()) + 1, dtype=picked.dtype, device=picked.device)
+        return sums.index_add(0, owners, picked)
 
 
 def attention_masks(segment_ids: torch.Tensor, position_ids: torch.Tensor, config: Any) -> Any:

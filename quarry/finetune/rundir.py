@@ -63,6 +63,12 @@ class RunDir:
         kept = [r for r in self.records("metrics.jsonl") if r["step"] <= step]
         (self.path / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
 
+    def save_adapter(self, model: Any, target: Path) -> None:
+        """Write a peft model's adapter to `target` through a temporary folder (see `replace_dir`)."""
+        tmp = target.with_name(target.name + ".tmp")
+        model.save_pretrained(tmp)
+        self.replace_dir(target, tmp)
+
     def replace_dir(self, target: Path, source: Path) -> None:
         """Swap a freshly written directory in, so a crash never leaves a half-written checkpoint."""
         old = target.with_name(target.name + ".old")

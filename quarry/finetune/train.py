@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from quarry.errors import InputError, TrainingError
 from quarry.finetune.dataset import Dataset, DatasetConfig, PackedBatch, build_dataset, pack
 from quarry.finetune.rundir import RunDir, now
+from quarry.finetune.student import StudentInfo
 
 
 class TrainConfig(BaseModel):
@@ -47,7 +48,8 @@ class TrainConfig(BaseModel):
     eval_fraction: float = 0.2
     eval_templates: list[str] | None = None
     max_grad_norm: float = 1.0
-    #: A peft adapter folder to continue from (retraining); its rank and alpha then replace `rank`/`alpha`.
+    #: An adapter to continue from (retraining): a peft folder or a GGUF LoRA file; its rank and alpha then
+    #: replace `rank`/`alpha`.
     init_adapter: Path | None = None
 
     def dataset_config(self) -> DatasetConfig:
@@ -126,7 +128,7 @@ def train(config: TrainConfig, on_step: Callable[[StepInfo], None] | None = None
                           "steps_per_epoch": per_epoch, "student": student.info.model_dump(),
                           "dataset": dataset.stats(), "device": str(accelerator.device),
                           "processes": accelerator.num_processes, "created_at": now()})
-    trainer = _Trainer(config, run, accelerator, student.model, dataset, lr, total)
+    trainer = _Trainer(config, run, accelerator, student.model, student.info, dataset, lr, total)
     if record is not None:
         trainer.restore()
     return trainer.fit(on_step)
@@ -145,25 +147,19 @@ def _steps_per_epoch(dataset: Dataset, config: TrainConfig, processes: int) -> i
 
 
 class _Trainer:
-    def __init__(self, config: TrainConfig, run: RunDir, accelerator: Any, model: Any, dataset: Dataset,
-                 lr: float, total: int) -> None:
+    def __init__(self, config: TrainConfig, run: RunDir, accelerator: Any, model: Any, info: StudentInfo,
+                 dataset: Dataset, lr: float, total: int) -> None:
         import torch
-        from peft import LoraConfig, PeftModel, get_peft_model
         from transformers import get_cosine_schedule_with_warmup, get_linear_schedule_with_warmup
 
+        from quarry.finetune.lora import attach_lora
         from quarry.finetune.objective import AssistantLoss
 
         self.config, self.run, self.acc, self.dataset, self.total = config, run, accelerator, dataset, total
         torch.manual_seed(config.seed)
         random.seed(config.seed)
-        if config.init_adapter is not None:
-            if not (Path(config.init_adapter) / "adapter_config.json").exists():
-                raise InputError(f"{config.init_adapter}: not a peft adapter folder (no adapter_config.json)")
-            self.peft = PeftModel.from_pretrained(model, str(config.init_adapter), is_trainable=True)
-        else:
-            lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
-                              target_modules="all-linear", task_type="CAUSAL_LM")
-            self.peft = get_peft_model(model, lora)
+        self.peft = attach_lora(model, info, config.init_adapter, run.path, rank=config.rank, alpha=config.alpha,
+                                dropout=config.dropout)
         params = [p for p in self.peft.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
         make = get_cosine_schedule_with_warmup if config.schedule == "cosine" else get_linear_schedule_with_warmup
@@ -267,9 +263,7 @@ class _Trainer:
     def _save_adapter(self, target: Path) -> None:
         if not self.acc.is_main_process:
             return
-        tmp = target.with_name(target.name + ".tmp")
-        self.acc.unwrap_model(self.loss_model).model.save_pretrained(tmp)
-        self.run.replace_dir(target, tmp)
+        self.run.save_adapter(self.acc.unwrap_model(self.loss_model).model, target)
 
     def save_checkpoint(self) -> None:
         """Adapter + optimizer + scheduler + counters into checkpoints/last, then a record line."""

@@ -88,6 +88,17 @@ def _tool_outcomes(messages: list[ChatMessage]) -> list[tuple[str, dict[str, Any
     return outcomes
 
 
+def rejection_reason_without_gold(messages: list[ChatMessage]) -> str | None:
+    """What can be checked with no known answer: a tool was called, and every failed call was repaired."""
+    outcomes = _tool_outcomes(messages)
+    if not outcomes:
+        return "no_tool_call"
+    for i, (name, _, ok, _) in enumerate(outcomes):
+        if not ok and not any(later_ok and later == name for later, _, later_ok, _ in outcomes[i + 1 :]):
+            return "tool_error"
+    return None
+
+
 def rejection_reason(
     messages: list[ChatMessage], answer: str, gold: GoldQuestion, *, grounded: bool = False
 ) -> str | None:
@@ -97,11 +108,9 @@ def rejection_reason(
     so a template whose SQL does not really prove its answer is caught.
     """
     outcomes = _tool_outcomes(messages)
-    if not outcomes:
-        return "no_tool_call"
-    for i, (name, _, ok, _) in enumerate(outcomes):
-        if not ok and not any(later_ok and later == name for later, _, later_ok, _ in outcomes[i + 1 :]):
-            return "tool_error"
+    reason = rejection_reason_without_gold(messages)
+    if reason:
+        return reason
     if gold.answer_type == "calendar_add":
         # A declined addition is not an error result, so the tool's own "added ..." confirms the write.
         if not any(ok and name == "calendar_add" and result.startswith("added")
@@ -248,13 +257,13 @@ def student_tools() -> list[ToolSpec]:
     return tool_specs(all_tools(), compact=True)
 
 
-def _labelled(trace: Trace, question: SynthQuestion, teacher: str, reason: str | None, original: str,
-              now: datetime) -> Trace:
+def labelled(trace: Trace, question: SynthQuestion, teacher: str, reason: str | None, original: str,
+             now: datetime, source: str = "generate") -> Trace:
     """The trace with its verdict and the metadata training and evaluation read."""
     gold = question.gold
     metadata = trace.metadata.model_copy(update={
         "student_system_prompt": student_prompt(now), "student_tools": student_tools(),
-        "source": "generate", "template": question.template, "teacher": teacher, "verified": reason is None,
+        "source": source, "template": question.template, "teacher": teacher, "verified": reason is None,
         "reject_reason": reason, "question_id": gold.id, "question_hash": question_hash(gold.question),
         "dedupe_key": question.dedupe_key, "answer_type": gold.answer_type, "known_answer": gold.answer,
         "accept": gold.accept, "message_ids": gold.message_ids,
@@ -343,7 +352,7 @@ def _run_questions(gen: _Generator, questions: list[SynthQuestion], paraphraser:
                     trace = gen.answer(question, ctx)
                     reason = rejection_reason(trace.messages, trace.final_answer or "", question.gold,
                                               grounded=gen.model is None)
-                    trace = _labelled(trace, question, gen.teacher, reason, original.gold.question, ctx.now)
+                    trace = labelled(trace, question, gen.teacher, reason, original.gold.question, ctx.now)
                     sink.add(trace)
                     gen.tally(trace, question.template, reason)
                     if reason is None:
