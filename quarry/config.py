@@ -46,6 +46,8 @@ class Settings(BaseModel):
     threads: int | None = None
     llm_concurrency: int = 4
     gpu_hour_usd: float = 2.0
+    #: IANA zone answers are shown in (e.g. "Europe/Berlin"); None: the system's zone.
+    timezone: str | None = None
     prices: dict[str, Prices] = Field(default_factory=dict)
 
 
@@ -54,6 +56,7 @@ _ENV_KEYS = {
     "QUARRY_TEACHER": "teacher",
     "QUARRY_EXTRACTOR_MODEL": "extractor_model",
     "QUARRY_THREADS": "threads",
+    "QUARRY_TIMEZONE": "timezone",
 }
 
 

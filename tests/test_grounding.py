@@ -31,9 +31,16 @@ def test_an_id_no_tool_returned_is_cut_and_a_seen_one_kept():
 def test_a_time_in_the_rows_passes_in_utc_or_in_the_readers_zone():
     for answer in ("Fri 2026-11-20 00:30 UTC [msg:20261001163000.a23b@lumenfield.io]",
                    "Thursday, November 19 at 7:30 PM [msg:20261001163000.a23b@lumenfield.io]",
-                   "On November 19 [msg:20261001163000.a23b@lumenfield.io]"):
+                   "On November 19 [msg:20261001163000.a23b@lumenfield.io]",
+                   "At 2026-11-20 00:30:00+00:00 [msg:20261001163000.a23b@lumenfield.io]",  # ISO with its offset
+                   "At 2026-11-19T19:30-05:00 [msg:20261001163000.a23b@lumenfield.io]"):
         checked = ground(answer, [ROWS], NOW, NEW_YORK)
         assert checked.fallback is None and checked.answer == answer, answer
+
+
+def test_an_iso_instant_at_another_moment_is_unfound():
+    checked = ground("At 2026-11-20T00:30:00+01:00 [msg:20261001163000.a23b@lumenfield.io]", [ROWS], NOW, NEW_YORK)
+    assert checked.fallback == "unfound values" and checked.unfound == ["2026-11-20T00:30:00+01:00"]
 
 
 def test_an_invented_date_gives_the_rows_instead():

@@ -123,7 +123,7 @@ class ChatShell:
             self.console.print("[yellow]cancelled[/]")
             return None
         result = outcome["result"]
-        self.console.print(render_answer(result))
+        self.console.print(render_answer(result, self.session.shown(result)))
         return result
 
     def _serve(self, worker: threading.Thread, *, refuse: bool) -> None:

@@ -42,9 +42,9 @@ def render_step(step: Step) -> RenderableType:
     return Group(call, result)
 
 
-def render_answer(result: AgentResult) -> RenderableType:
-    """The answer, its sources, and one footer line of cost."""
-    parts: list[RenderableType] = [Text(result.answer)]
+def render_answer(result: AgentResult, shown: str | None = None) -> RenderableType:
+    """The answer (`shown`: as the user reads it, e.g. in local time), its sources, one footer line of cost."""
+    parts: list[RenderableType] = [Text(shown if shown is not None else result.answer)]
     if result.unknown_citations:
         parts.append(Text(f"(cited ids not in the store, dropped: {', '.join(result.unknown_citations)})",
                           style="yellow"))

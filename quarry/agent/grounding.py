@@ -22,6 +22,9 @@ from quarry.store.calendar import parse_instant
 
 _MARKER = re.compile(r"\s*\[\s*msg:[^\]]*\]", re.IGNORECASE)
 _INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\s*UTC|Z|[+-]\d{2}:?\d{2})?")
+#: An instant written with its zone ("2026-03-14 14:00:00+00:00", "...T14:00Z"): read as one, before the prose
+#: reader sees it (which would take "+00:00" for a second clock time).
+_ZONED_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\s*UTC|Z|[+-]\d{2}:?\d{2})")
 _DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _NUMBER = re.compile(r"(?<![\w.:/-])\d+(?:[.,]\d+)?(?![\w:/-])")
 _REPEATED = re.compile(r"(.{2,24}?)\1{4,}", re.DOTALL)
@@ -63,7 +66,11 @@ def _dates_found(answer: str, results: list[str], now: datetime, reader) -> tupl
     result_days = days | {i.astimezone(reader).date().isoformat() for i in instants} | \
         {i.astimezone(timezone.utc).date().isoformat() for i in instants}
     unfound, rest = [], answer
-    readings = [find_dates(answer, now.astimezone(zone)) for zone in (reader, timezone.utc)]
+    for match in _ZONED_INSTANT.finditer(answer):
+        rest = rest.replace(match.group(0), " ")
+        if not any(abs(parse_instant(match.group(0)) - i) < timedelta(minutes=1) for i in instants):
+            unfound.append(match.group(0))
+    readings = [find_dates(rest, now.astimezone(zone)) for zone in (reader, timezone.utc)]
     for index, found in enumerate(readings[0]):
         alternatives = [found] + [r[index] for r in readings[1:] if index < len(r)]
         rest = rest.replace(found.phrase, " ")

@@ -13,9 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from quarry.agent.local_time import localize, user_zone
 from quarry.agent.loop import AgentResult, Step, run_agent
 from quarry.agent.prompts import Profile
 from quarry.agent.tools.base import Tool, ToolContext, ToolResult, deny_writes, run_tool
+from quarry.config import load_settings
 from quarry.errors import StoreError
 from quarry.llm.base import ChatModel
 from quarry.llm.specs import has_adapter, open_model
@@ -52,6 +54,7 @@ class AgentSession:
             tools = all_tools()
         self.tools = tools
         self.fixed_now = now
+        self.zone = user_zone(load_settings().timezone)
         self.ctx = ToolContext(store=self.store, confirm=confirm, now=now or datetime.now(timezone.utc))
         self.max_steps = max_steps
         self.max_tokens = max_tokens
@@ -97,6 +100,15 @@ class AgentSession:
         )
         self.last_trace_id = result.trace_id
         return result
+
+    def shown(self, result: AgentResult) -> str:
+        """The answer as the user reads it: times in their zone, the event's own zone beside (agent.local_time)."""
+        return localize(result.answer, self.zone, self._event_zone)
+
+    def _event_zone(self, instant: datetime) -> str | None:
+        row = self.store.reader().execute(
+            "SELECT timezone FROM events WHERE starts_at = ? AND timezone IS NOT NULL LIMIT 1", [instant]).fetchone()
+        return row[0] if row else None
 
     def run_sql(self, query: str) -> ToolResult:
         """One query through the agent's own sql tool: same guard, same read-only connection."""

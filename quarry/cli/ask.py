@@ -62,12 +62,13 @@ def ask(
     on_step = (lambda step: err_console.print(render_step(step))) if show_steps and not json_out else None
     try:
         result = session.ask(question, on_step=on_step)
+        shown = session.shown(result)
     finally:
         session.close()
     if json_out:
-        print_json(result.summary())
+        print_json(result.summary() | {"shown": shown})
     else:
-        console.print(render_answer(result))
+        console.print(render_answer(result, shown))
 
 
 def chat(model: ModelOption = None, profile: ProfileOption = None, db: DbOption = None) -> None:

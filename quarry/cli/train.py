@@ -72,8 +72,19 @@ _RETRAIN_HELP = {
                "for dpo it also answers a /bad that has no /good (the configured teacher when 'oracle').",
     "student": "Base model; default: the active adapter's base, else the configured default model.",
     "questions": "Held-out question file (default: questions synthesized from the store, unseen in training).",
+    "eval_db": "Compare on another mailbox's store (one not trained on) with its --questions; default --db.",
     "beta": "dpo: strength of the pull towards the starting adapter (lower moves further).",
 }
+
+
+def _sampling_bar(bar: Progress) -> Callable[[int, int, str], None]:
+    """A second bar on `bar` for sampling rounds (runs done, the last question's right runs)."""
+    task = bar.add_task("sampling", total=None, visible=False)
+
+    def on_sample(done: int, total: int, outcome: str) -> None:
+        bar.update(task, completed=done, total=total, visible=done < total, description=f"sampling: {outcome}")
+
+    return on_sample
 
 
 def retrain_command(
@@ -87,6 +98,7 @@ def retrain_command(
     questions: Annotated[Path | None, typer.Option("--questions", help=_RETRAIN_HELP["questions"],
                                                    show_default=False)] = None,
     eval_limit: Annotated[int, typer.Option("--eval-limit", min=1, help="Held-out questions to compare on.")] = 20,
+    eval_db: Annotated[Path | None, typer.Option("--eval-db", help=_RETRAIN_HELP["eval_db"], show_default=False)] = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 2,
     max_steps: Annotated[int | None, typer.Option("--max-steps", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -120,18 +132,13 @@ def retrain_command(
         raise StoreError(f"{path}: no Quarry store here (run `quarry ingest` first or pass --db)")
     config = RetrainConfig(db=path, method=parse_methods(method), teacher=teacher, n=n, from_feedback=from_feedback,
                            student=student, from_scratch=from_scratch, questions=questions, eval_limit=eval_limit,
-                           epochs=epochs, max_steps=max_steps, seed=seed, name=name, rounds=rounds,
+                           eval_db=eval_db, epochs=epochs, max_steps=max_steps, seed=seed, name=name, rounds=rounds,
                            round_questions=round_questions, beta=beta, dpo_lr=dpo_lr,
                            sampling=SamplingConfig(samples=samples, temperature=temperature))
     bar, on_step = _training_bar()
-    sampling = bar.add_task("sampling", total=None, visible=False)
-
-    def on_sample(done: int, total: int, outcome: str) -> None:
-        bar.update(sampling, completed=done, total=total, visible=done < total, description=f"sampling: {outcome}")
-
     with bar:
         result = retrain(config, on_stage=None if json_out else err_console.print, on_step=on_step,
-                         on_sample=on_sample)
+                         on_sample=_sampling_bar(bar))
     if json_out:
         print_json(result.model_dump(mode="json"))
     else:

@@ -59,6 +59,9 @@ class PreferenceConfig(BaseModel):
     warmup_ratio: float = 0.1
     max_grad_norm: float = 1.0
     max_tokens: int = Field(6144, ge=64)
+    #: Recompute each layer's activations in the backward pass: a pair row is two conversations long, and
+    #: attention memory grows with the square of its length (measured: see README).
+    gradient_checkpointing: bool = True
     rank: int = Field(16, ge=1)
     alpha: float = 32.0
     seed: int = 0
@@ -159,6 +162,8 @@ def train_preference(config: PreferenceConfig,
         raise InputError(f"no preference pair fits --max-tokens {config.max_tokens} on the training side")
     peft = attach_lora(student.model, student.info, config.init_adapter, run.path, rank=config.rank,
                        alpha=config.alpha)
+    if config.gradient_checkpointing:
+        peft.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     optimizer = torch.optim.AdamW([p for p in peft.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
     per_epoch = math.ceil(len(train_ids) / config.pairs_per_step)
     total = min(config.max_steps or per_epoch * config.epochs, per_epoch * config.epochs)

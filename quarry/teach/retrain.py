@@ -75,6 +75,8 @@ class RetrainConfig(BaseModel):
     from_scratch: bool = False
     questions: Path | None = None
     eval_limit: int = Field(20, ge=1)
+    #: Where the held-out comparison runs: another mailbox's store (with its --questions), else `db`.
+    eval_db: Path | None = None
     #: Agent limits for the held-out comparison (an untrained adapter may use every step at full length).
     eval_max_steps: int = Field(6, ge=1)
     eval_max_tokens: int = Field(512, ge=16)
@@ -140,7 +142,7 @@ def _evaluate(spec: str, questions: list[GoldQuestion], config: RetrainConfig,
         if on_question:
             on_question(spec, outcome)
 
-    with eval_context(config.db) as ctx:
+    with eval_context(config.eval_db or config.db) as ctx:
         return summarize(run_structured(spec, open_with_adapters(spec), questions, ctx, "student",
                                         config.eval_max_steps, config.eval_max_tokens, on_done=done))
 
@@ -188,6 +190,8 @@ def retrain(config: RetrainConfig, *, on_stage: Callable[[str], None] | None = N
         if on_stage:
             on_stage(text)
 
+    if config.eval_db is not None and config.questions is None:
+        raise InputError(f"--eval-db {config.eval_db}: give that mailbox's gold questions with --questions")
     active_name = registry.active_name()
     active = registry.get_adapter(active_name) if active_name else None
     student = config.student or (f"local:{active.base}" if active else load_settings().default_model)
