@@ -25,7 +25,6 @@ from pathlib import Path
 from time import perf_counter
 
 from quarry.evals.evaluation import evaluate_models
-from quarry.evals.gold import build_gold_store
 from quarry.finetune import registry
 from quarry.finetune.preference import PreferenceConfig, train_preference, write_pairs
 from quarry.finetune.train import TrainConfig, train
@@ -48,8 +47,6 @@ def _train_store(names: list[str], out: Path) -> Path:
     path = out / "train.duckdb"
     if path.exists():
         return path
-    if len(names) == 1:
-        return build_gold_store(ROOT / "corpora" / "train" / names[0], path)
     ingest([ROOT / "corpora" / "train" / n / "mail" for n in names], path)
     con = connect(path)
     try:

@@ -109,3 +109,14 @@ def test_an_rft_and_dpo_round_trains_both_and_serves_the_result(sample_store, tm
     assert dpo_config["train"]["init_adapter"] == str(round_dir / "rft" / "adapter")
     assert policy.spec.endswith(str(round_dir / "policy-dpo.gguf")) and policy.weights == round_dir / "dpo" / "adapter"
     assert any("reward 33%" in s for s in stages)
+
+
+def test_methods_are_named_once_each_and_sft_comes_first():
+    from quarry.errors import InputError
+    from quarry.teach.retrain import parse_methods
+
+    assert parse_methods("sft") == ["sft"] and parse_methods("rft+dpo") == ["rft", "dpo"]
+    assert parse_methods("sft, dpo") == ["sft", "dpo"]
+    for bad in ("ppo", "rft+rft", "dpo+sft", ""):
+        with pytest.raises(InputError, match="--method"):
+            parse_methods(bad)
