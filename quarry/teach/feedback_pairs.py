@@ -17,6 +17,7 @@ from quarry.agent.prompts import NO_ANSWER
 from quarry.agent.session import default_profile
 from quarry.agent.tools.base import ToolContext, deny_writes
 from quarry.agent.tools.registry import all_tools
+from quarry.errors import QuarryError
 from quarry.evals.answer_scoring import normalize_text, question_hash
 from quarry.finetune.preference import PreferencePair
 from quarry.finetune.registry import open_with_adapters
@@ -101,7 +102,10 @@ def feedback_pairs(store: StoreSession, teacher: str | None, per_question: int =
                 unpaired("no_good_answer_and_no_teacher")
                 continue
             if stored is None:
-                stored, reason = _teacher_run(store, teacher, rejected)
+                try:
+                    stored, reason = _teacher_run(store, teacher, rejected)
+                except QuarryError:  # e.g. the teacher model is not pulled: the pair is skipped, not the run
+                    stored, reason = None, "unavailable"
                 if stored is None:
                     unpaired(f"teacher_{reason}")
                     continue
