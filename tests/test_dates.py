@@ -101,3 +101,9 @@ def test_ranges_and_day_of_month_phrases():
     assert nth.all_day and nth.start == utc("2026-11-10T05:00")
     rolled = resolve("on the 3rd", ref("2026-11-20T09:00:00-05:00"))
     assert rolled.start == utc("2026-12-03T05:00")  # the 3rd has passed this month: next month's
+
+
+def test_an_iso_form_that_names_no_real_day_or_time_is_no_date():
+    ref = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)
+    assert find_dates("see you 2026-11-20 24:30 or on 2026-02-30", ref) == []
+    assert [f.phrase for f in find_dates("see you 2026-11-20 14:30", ref)] != []

@@ -43,6 +43,12 @@ def test_an_iso_instant_at_another_moment_is_unfound():
     assert checked.fallback == "unfound values" and checked.unfound == ["2026-11-20T00:30:00+01:00"]
 
 
+def test_an_impossible_time_is_unfound_not_a_crash():
+    checked = ground("At 2026-11-20 24:30 UTC [msg:20261001163000.a23b@lumenfield.io]", [ROWS + "\nsee 2026-11-20 24:30 UTC"],
+                     NOW, NEW_YORK)
+    assert checked.fallback == "unfound values" and checked.unfound == ["2026-11-20 24:30 UTC"]
+
+
 def test_an_invented_date_gives_the_rows_instead():
     checked = ground("The board dinner is on February 10, 2026 at 10:00 AM.", [ROWS], NOW, NEW_YORK)
     assert checked.fallback == "unfound values" and checked.unfound == ["February 10, 2026 at 10:00 AM"]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from quarry.agent.citations import parse_citations
 from quarry.agent.prompts import NO_ANSWER
+from quarry.errors import InputError
 from quarry.extract.dates import find_dates
 from quarry.store.calendar import parse_instant
 
@@ -42,9 +43,17 @@ class Grounding(BaseModel):
     fallback: str | None = None  # why the model's answer was replaced ("unfound values", "repetition")
 
 
+def _instant(text: str) -> datetime | None:
+    """An ISO instant, or None for one that is no real time (a model or a mail may write "24:30")."""
+    try:
+        return parse_instant(text)
+    except InputError:
+        return None
+
+
 def _result_instants(results: list[str]) -> tuple[list[datetime], set[str]]:
     """ISO times and dates in tool results (the form `store.query` writes them in, or a timestamp with offset)."""
-    instants = [parse_instant(m.group(0)) for text in results for m in _INSTANT.finditer(text)]
+    instants = [i for text in results for m in _INSTANT.finditer(text) if (i := _instant(m.group(0)))]
     return instants, {day for text in results for day in _DAY.findall(text)}
 
 
@@ -68,7 +77,8 @@ def _dates_found(answer: str, results: list[str], now: datetime, reader) -> tupl
     unfound, rest = [], answer
     for match in _ZONED_INSTANT.finditer(answer):
         rest = rest.replace(match.group(0), " ")
-        if not any(abs(parse_instant(match.group(0)) - i) < timedelta(minutes=1) for i in instants):
+        moment = _instant(match.group(0))
+        if moment is None or not any(abs(moment - i) < timedelta(minutes=1) for i in instants):
             unfound.append(match.group(0))
     readings = [find_dates(rest, now.astimezone(zone)) for zone in (reader, timezone.utc)]
     for index, found in enumerate(readings[0]):

@@ -156,9 +156,12 @@ def _day_of(match: re.Match, ref: datetime, dayfirst: bool) -> tuple[date | None
     """The calendar day a day-expression names, plus a time it implies (EOD, ISO time, tonight)."""
     today = ref.date()
     if match.group("iso"):
-        d = date(int(match.group("iy")), int(match.group("im")), int(match.group("id")))
         hour = match.group("ih")
-        return d, (time(int(hour), int(match.group("imin"))) if hour else None)
+        try:  # "2026-02-30" or "24:30" name no day or time: not a date
+            d = date(int(match.group("iy")), int(match.group("im")), int(match.group("id")))
+            return d, (time(int(hour), int(match.group("imin"))) if hour else None)
+        except ValueError:
+            return None, None
     for key in ("mdate", "dmdate", "num"):
         if match.group(key):
             return _explicit(match.group(key), today, dayfirst), None
