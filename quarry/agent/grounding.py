@@ -17,15 +17,16 @@ from pydantic import BaseModel, Field
 
 from quarry.agent.citations import parse_citations
 from quarry.agent.prompts import NO_ANSWER
-from quarry.errors import InputError
 from quarry.extract.dates import find_dates
-from quarry.store.calendar import parse_instant
+from quarry.store.calendar import instant_or_none
 
 _MARKER = re.compile(r"\s*\[\s*msg:[^\]]*\]", re.IGNORECASE)
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\s*UTC|Z|[+-]\d{2}:?\d{2})?")
+_CLOCK = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?"
+_ZONE = r"(?:\s*UTC|Z|[+-]\d{2}:?\d{2})"
+_INSTANT = re.compile(f"{_CLOCK}{_ZONE}?")
 #: An instant written with its zone ("2026-03-14 14:00:00+00:00", "...T14:00Z"): read as one, before the prose
 #: reader sees it (which would take "+00:00" for a second clock time).
-_ZONED_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:\s*UTC|Z|[+-]\d{2}:?\d{2})")
+_ZONED_INSTANT = re.compile(f"{_CLOCK}{_ZONE}")
 _DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _NUMBER = re.compile(r"(?<![\w.:/-])\d+(?:[.,]\d+)?(?![\w:/-])")
 _REPEATED = re.compile(r"(.{2,24}?)\1{4,}", re.DOTALL)
@@ -43,17 +44,9 @@ class Grounding(BaseModel):
     fallback: str | None = None  # why the model's answer was replaced ("unfound values", "repetition")
 
 
-def _instant(text: str) -> datetime | None:
-    """An ISO instant, or None for one that is no real time (a model or a mail may write "24:30")."""
-    try:
-        return parse_instant(text)
-    except InputError:
-        return None
-
-
 def _result_instants(results: list[str]) -> tuple[list[datetime], set[str]]:
     """ISO times and dates in tool results (the form `store.query` writes them in, or a timestamp with offset)."""
-    instants = [i for text in results for m in _INSTANT.finditer(text) if (i := _instant(m.group(0)))]
+    instants = [i for text in results for m in _INSTANT.finditer(text) if (i := instant_or_none(m.group(0)))]
     return instants, {day for text in results for day in _DAY.findall(text)}
 
 
@@ -77,7 +70,7 @@ def _dates_found(answer: str, results: list[str], now: datetime, reader) -> tupl
     unfound, rest = [], answer
     for match in _ZONED_INSTANT.finditer(answer):
         rest = rest.replace(match.group(0), " ")
-        moment = _instant(match.group(0))
+        moment = instant_or_none(match.group(0))
         if moment is None or not any(abs(moment - i) < timedelta(minutes=1) for i in instants):
             unfound.append(match.group(0))
     readings = [find_dates(rest, now.astimezone(zone)) for zone in (reader, timezone.utc)]

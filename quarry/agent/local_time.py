@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from quarry.errors import ConfigError
+from quarry.store.calendar import instant_or_none
 
 #: An instant with a clock time and an explicit zone: ISO 8601 ("T" or space), seconds optional, "Z",
 #: "UTC" or a numeric offset; a weekday before it (as tool results write "Sat 2026-03-14 14:00 UTC") is replaced too.
 _INSTANT = re.compile(
-    r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?P<day>\d{4}-\d{2}-\d{2})[T ](?P<clock>\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?"
-    r"(?P<zone>\s?UTC\b|Z\b|[+-]\d{2}(?::?\d{2})?\b)")
+    r"\b(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?P<iso>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+    r"(?:\s?UTC\b|Z\b|[+-]\d{2}(?::?\d{2})?\b))")
 
 EventZone = Callable[[datetime], str | None]
 
@@ -37,22 +38,6 @@ def user_zone(configured: str | None) -> tzinfo:
     return tzlocal.get_localzone()
 
 
-def _offset(zone: str) -> str:
-    """'UTC', 'Z', '+05', '+0530', '+05:30' -> an ISO offset '+HH:MM'."""
-    zone = zone.strip()
-    if zone in ("UTC", "Z"):
-        return "+00:00"
-    digits = zone[1:].replace(":", "")
-    return f"{zone[0]}{digits[:2]}:{digits[2:] or '00'}"
-
-
-def _instant(match: re.Match[str]) -> datetime | None:
-    try:
-        return datetime.fromisoformat(f"{match['day']}T{match['clock']}{_offset(match['zone'])}")
-    except ValueError:
-        return None
-
-
 def place(zone_name: str) -> str:
     """'America/New_York' -> 'New York'."""
     return zone_name.rsplit("/", 1)[-1].replace("_", " ")
@@ -64,14 +49,14 @@ def _written(moment: datetime, zone: tzinfo) -> str:
 
 
 def localize(text: str, zone: tzinfo, event_zone: EventZone | None = None) -> str:
-    """`text` with each explicit-zone instant written in `zone`; `event_zone(instant)` names the zone of
+    """`text` with each explicit-zone instant written in `zone`; `event_zone(instant in UTC)` names the zone of
     the event at that instant (None when unknown), shown beside it when it keeps other clock times."""
     def local(match: re.Match[str]) -> str:
-        moment = _instant(match)
+        moment = instant_or_none(match["iso"])
         if moment is None:
             return match.group(0)
         shown = _written(moment, zone)
-        own = event_zone(moment.astimezone(timezone.utc)) if event_zone else None
+        own = event_zone(moment) if event_zone else None
         if own:
             there = moment.astimezone(ZoneInfo(own))
             if there.utcoffset() != moment.astimezone(zone).utcoffset():

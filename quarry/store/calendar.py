@@ -58,6 +58,14 @@ def parse_instant(text: str, what: str = "time") -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+def instant_or_none(text: str) -> datetime | None:
+    """`parse_instant`, or None for text that names no real time (a model or a mail may write "24:30")."""
+    try:
+        return parse_instant(text)
+    except InputError:
+        return None
+
+
 def _row_event(row: tuple) -> CalendarEvent:
     values = dict(zip([c.strip() for c in _COLUMNS.split(",")], row))
     values["attendees"] = list(values["attendees"] or [])
