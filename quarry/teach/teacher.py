@@ -90,7 +90,10 @@ def _tool_outcomes(messages: list[ChatMessage]) -> list[tuple[str, dict[str, Any
 
 def rejection_reason_without_gold(messages: list[ChatMessage]) -> str | None:
     """What can be checked with no known answer: a tool was called, and every failed call was repaired."""
-    outcomes = _tool_outcomes(messages)
+    return _unrepaired(_tool_outcomes(messages))
+
+
+def _unrepaired(outcomes: list[tuple[str, dict[str, Any], bool, str]]) -> str | None:
     if not outcomes:
         return "no_tool_call"
     for i, (name, _, ok, _) in enumerate(outcomes):
@@ -108,7 +111,7 @@ def rejection_reason(
     so a template whose SQL does not really prove its answer is caught.
     """
     outcomes = _tool_outcomes(messages)
-    reason = rejection_reason_without_gold(messages)
+    reason = _unrepaired(outcomes)
     if reason:
         return reason
     if gold.answer_type == "calendar_add":
