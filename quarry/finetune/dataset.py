@@ -137,16 +137,19 @@ class Dataset:
         }
 
 
-def read_traces(path: Path) -> list[dict[str, Any]]:
-    """Verified trace records from a JSONL file; a bad line is an error naming file and line."""
+def numbered_lines(path: Path, what: str) -> list[tuple[int, str]]:
+    """The non-blank lines of a JSONL file with their line numbers, for errors that name file and line."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise InputError(f"{path}: cannot read traces: {exc.strerror or exc}") from exc
+        raise InputError(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
+    return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
+
+
+def read_traces(path: Path) -> list[dict[str, Any]]:
+    """Verified trace records from a JSONL file; a bad line is an error naming file and line."""
     records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path, "traces"):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:

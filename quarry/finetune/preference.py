@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from quarry.errors import InputError
-from quarry.finetune.dataset import DatasetConfig, PackedBatch, pair_batch, tokenize_record
+from quarry.finetune.dataset import DatasetConfig, PackedBatch, numbered_lines, pair_batch, tokenize_record
 from quarry.finetune.rundir import RunDir, now
 from quarry.finetune.train import TrainResult
 
@@ -84,14 +84,8 @@ class PreferenceStep(BaseModel):
 
 def read_pairs(path: Path) -> list[PreferencePair]:
     """Pairs from a JSONL file; a bad line is an error naming file and line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read pairs: {exc.strerror or exc}") from exc
     pairs = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path, "pairs"):
         try:
             pairs.append(PreferencePair.model_validate_json(line))
         except ValidationError as exc:
@@ -168,24 +162,26 @@ def train_preference(config: PreferenceConfig,
     per_epoch = math.ceil(len(train_ids) / config.pairs_per_step)
     total = min(config.max_steps or per_epoch * config.epochs, per_epoch * config.epochs)
     sources = {s: sum(p.source == s for p in pairs) for s in sorted({p.source for p in pairs})}
+    data_hash = _data_hash(config, student.info.template_sha256)
     run.write_config({"method": "dpo", "train": config.model_dump(mode="json"), "lr": config.lr, "total_steps": total,
                       "student": student.info.model_dump(), "device": str(acc.device), "created_at": now(),
                       "dataset": {"pairs": len(pairs), "train_pairs": len(train_ids), "eval_pairs": len(eval_ids),
                                   "dropped_too_long": dropped, "sources": sources,
-                                  "data_hash": _data_hash(config, student.info.template_sha256)}})
+                                  "data_hash": data_hash}})
     model, optimizer = acc.prepare(SegmentLogProbs(peft), optimizer)
-    trainer = _PreferenceTrainer(config, run, acc, model, optimizer, rows, total)
+    trainer = _PreferenceTrainer(config, run, acc, model, optimizer, rows, total, data_hash)
     return trainer.fit(train_ids, eval_ids, on_step)
 
 
 class _PreferenceTrainer:
     def __init__(self, config: PreferenceConfig, run: RunDir, acc: Any, model: Any, optimizer: Any,
-                 rows: list[PackedBatch | None], total: int) -> None:
+                 rows: list[PackedBatch | None], total: int, data_hash: str) -> None:
         from transformers import get_cosine_schedule_with_warmup
 
         from quarry.finetune.objective import to_tensors
 
-        self.config, self.run, self.acc, self.model, self.optimizer, self.total = config, run, acc, model, optimizer, total
+        self.config, self.run, self.acc, self.model, self.optimizer = config, run, acc, model, optimizer
+        self.total, self.data_hash = total, data_hash
         # Floor, not ceiling: a one- or two-step run must not spend its only step at learning rate 0.
         self.scheduler = get_cosine_schedule_with_warmup(optimizer, int(config.warmup_ratio * total), total)
         self.tensors = [to_tensors(row, acc.device) if row else None for row in rows]
@@ -259,10 +255,9 @@ class _PreferenceTrainer:
             self._save()
             best_step = step
         self.run.plot()
-        data_hash = self.run.read_config()["dataset"]["data_hash"]
         return TrainResult(run_dir=self.run.path, steps=step, total_steps=self.total, best_step=best_step,
-                           best_eval_loss=best, final_loss=loss_value, tokens_per_s=tokens / max(seconds, 1e-9), stopped_early=False,
-                           data_hash=data_hash, device=str(self.acc.device))
+                           best_eval_loss=best, final_loss=loss_value, tokens_per_s=tokens / max(seconds, 1e-9),
+                           stopped_early=False, data_hash=self.data_hash, device=str(self.acc.device))
 
     def _save(self) -> None:
         if self.acc.is_main_process:
