@@ -20,6 +20,7 @@ import json
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,11 @@ class PreferenceStep(BaseModel):
     lr: float
     eval_loss: float | None = None
     best_eval_loss: float | None = None
+
+
+def count_sources(pairs: list[PreferencePair]) -> dict[str, int]:
+    """Pairs per source ("sampled", "feedback", ...), sorted by name."""
+    return dict(sorted(Counter(p.source for p in pairs).items()))
 
 
 def read_pairs(path: Path) -> list[PreferencePair]:
@@ -161,7 +167,7 @@ def train_preference(config: PreferenceConfig,
     optimizer = torch.optim.AdamW([p for p in peft.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
     per_epoch = math.ceil(len(train_ids) / config.pairs_per_step)
     total = min(config.max_steps or per_epoch * config.epochs, per_epoch * config.epochs)
-    sources = {s: sum(p.source == s for p in pairs) for s in sorted({p.source for p in pairs})}
+    sources = count_sources(pairs)
     data_hash = _data_hash(config, student.info.template_sha256)
     run.write_config({"method": "dpo", "train": config.model_dump(mode="json"), "lr": config.lr, "total_steps": total,
                       "student": student.info.model_dump(), "device": str(acc.device), "created_at": now(),

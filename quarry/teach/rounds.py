@@ -12,6 +12,7 @@ training's run directory, and reward.png over the rounds so far.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +22,13 @@ from pydantic import BaseModel, Field
 from quarry.errors import InputError
 from quarry.evals.charts import reward_curve
 from quarry.finetune.export import adapter_source, export_gguf_lora
-from quarry.finetune.preference import PreferenceConfig, PreferencePair, train_preference, write_pairs
+from quarry.finetune.preference import (
+    PreferenceConfig,
+    PreferencePair,
+    count_sources,
+    train_preference,
+    write_pairs,
+)
 from quarry.finetune.student import student_name
 from quarry.finetune.train import TrainConfig, TrainResult, train
 from quarry.store.session import StoreSession
@@ -108,7 +115,7 @@ def _one_round(store: StoreSession, number: int, student: str, policy: Policy, c
             record.trained["rft"] = _train_rft(out / "rft-traces.jsonl", student, policy, config, out / "rft", on_step)
         else:
             pairs = sampled_pairs(sampled, config.sampling.pairs_per_question) + (feedback if number == 1 else [])
-            record.pairs = {s: sum(p.source == s for p in pairs) for s in sorted({p.source for p in pairs})}
+            record.pairs = count_sources(pairs)
             if not pairs:
                 continue
             write_pairs(pairs, out / "pairs.jsonl")
@@ -132,6 +139,6 @@ def run_rounds(store: StoreSession, student: str, start: Policy, config: RoundsC
         records.append(record)
         (out / "round.json").write_text(json.dumps({"config": config.model_dump(mode="json"),
                                                      **record.model_dump(mode="json")}, indent=2), encoding="utf-8")
-        reward_curve([{"round": r.round, **r.reward.model_dump()} for r in records], out / "reward.png")
-    reward_curve([{"round": r.round, **r.reward.model_dump()} for r in records], run_dir / "reward.png")
+        curve = reward_curve([{"round": r.round, **r.reward.model_dump()} for r in records], out / "reward.png")
+        shutil.copyfile(curve, run_dir / "reward.png")  # the run's curve: the latest round's, which has every round
     return records, policy
