@@ -102,12 +102,12 @@ def main() -> None:
         store.close()
     figures["data"] = {"sft_traces": summary.written, "rft_traces": right, "dpo_pairs": pairs}
     specs = {"start": start.spec}
-    jobs = {"sft": (train, TrainConfig(student=student, traces=[args.out / "sft.jsonl"], out=args.out / "sft",
-                                       init_adapter=start.weights, max_steps=args.steps, epochs=100,
-                                       eval_fraction=0.0, seed=args.seed)),
-            "rft": (train, TrainConfig(student=student, traces=[args.out / "rft.jsonl"], out=args.out / "rft",
-                                       init_adapter=start.weights, max_steps=args.steps, epochs=100,
-                                       eval_fraction=0.0, seed=args.seed)),
+    def supervised(name: str) -> TrainConfig:
+        return TrainConfig(student=student, traces=[args.out / f"{name}.jsonl"], out=args.out / name,
+                           init_adapter=start.weights, max_steps=args.steps, epochs=100, eval_fraction=0.0,
+                           seed=args.seed)
+
+    jobs = {"sft": (train, supervised("sft")), "rft": (train, supervised("rft")),
             "dpo": (train_preference, PreferenceConfig(student=student, pairs=[args.out / "pairs.jsonl"],
                                                        out=args.out / "dpo", init_adapter=start.weights,
                                                        max_steps=args.steps, epochs=100, pairs_per_step=2,
