@@ -29,7 +29,8 @@ from quarry.teach.teacher import keeps_facts, rejection_reason_without_gold
 class FeedbackPairs(BaseModel):
     """What the feedback gave: pairs, and how many marked answers found no partner (and why)."""
 
-    pairs: list[PreferencePair] = Field(default_factory=list)
+    #: Left out of dumps (a run's summary shows the counts; the pairs themselves go to pairs.jsonl).
+    pairs: list[PreferencePair] = Field(default_factory=list, exclude=True)
     good: int = 0
     bad: int = 0
     good_vs_bad: int = 0

@@ -93,16 +93,6 @@ class RetrainConfig(BaseModel):
     dpo_lr: float = Field(1e-5, gt=0)
 
 
-class FeedbackCounts(BaseModel):
-    """The feedback pairs' counts, as the run's summary shows them."""
-
-    good: int
-    bad: int
-    good_vs_bad: int
-    bad_vs_teacher: int
-    unpaired: dict[str, int]
-
-
 class RetrainResult(BaseModel):
     name: str
     run_dir: Path
@@ -111,7 +101,7 @@ class RetrainResult(BaseModel):
     training_traces: int
     training: TrainResult
     rounds: list[RoundRecord]
-    feedback: FeedbackCounts | None
+    feedback: FeedbackPairs | None
     started_from: str | None
     eval_questions: int
     eval_source: str
@@ -235,7 +225,7 @@ def retrain(config: RetrainConfig, *, on_stage: Callable[[str], None] | None = N
     return RetrainResult(
         name=name, run_dir=run_dir, method=config.method, generation=generation, training_traces=count,
         training=trained, rounds=rounds, started_from=active_name if start.weights else None,
-        feedback=FeedbackCounts(**feedback.model_dump(exclude={"pairs"})) if feedback else None,
+        feedback=feedback,
         eval_questions=len(questions), eval_source=source, candidate=candidate, active_name=active_name,
         active=current, activated=activated,
     )
