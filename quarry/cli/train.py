@@ -98,7 +98,8 @@ def retrain_command(
     questions: Annotated[Path | None, typer.Option("--questions", help=_RETRAIN_HELP["questions"],
                                                    show_default=False)] = None,
     eval_limit: Annotated[int, typer.Option("--eval-limit", min=1, help="Held-out questions to compare on.")] = 20,
-    eval_db: Annotated[Path | None, typer.Option("--eval-db", help=_RETRAIN_HELP["eval_db"], show_default=False)] = None,
+    eval_db: Annotated[Path | None, typer.Option("--eval-db", help=_RETRAIN_HELP["eval_db"],
+                                                 show_default=False)] = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 2,
     max_steps: Annotated[int | None, typer.Option("--max-steps", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -167,10 +168,7 @@ def _print_retrain(result: RetrainResult) -> None:
                       f"answers {reward.mean_answer_chars:.0f} chars, citations valid {validity}, "
                       f"{record.rft_traces} right runs, pairs {record.pairs or 0}; {trained}")
     if result.feedback is not None:
-        fb = result.feedback
-        console.print(f"feedback: {fb.good} /good, {fb.bad} /bad -> {fb.good_vs_bad} good-vs-bad and "
-                      f"{fb.bad_vs_teacher} bad-vs-teacher pairs"
-                      + (f", unpaired {fb.unpaired}" if fb.unpaired else ""))
+        console.print(result.feedback.summary())
     console.print(f"{'+'.join(result.method)}: last training {result.training.steps} steps, "
                   + (f"from {result.started_from}" if result.started_from else "from scratch")
                   + f"; run in {result.run_dir}")

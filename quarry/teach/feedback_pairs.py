@@ -37,6 +37,11 @@ class FeedbackPairs(BaseModel):
     bad_vs_teacher: int = 0
     unpaired: dict[str, int] = Field(default_factory=dict)
 
+    def summary(self) -> str:
+        """One line for progress output and the run's summary."""
+        return (f"feedback: {self.good} /good, {self.bad} /bad -> {self.good_vs_bad} good-vs-bad and "
+                f"{self.bad_vs_teacher} bad-vs-teacher pairs" + (f", unpaired {self.unpaired}" if self.unpaired else ""))
+
 
 def _same_question(a: str, b: str) -> bool:
     return question_hash(a) == question_hash(b) or (keeps_facts(a, b) and keeps_facts(b, a))
@@ -120,10 +125,3 @@ def feedback_pairs(store: StoreSession, teacher: str | None, per_question: int =
         else:
             out.bad_vs_teacher += 1
     return out
-
-
-def describe(pairs: FeedbackPairs) -> str:
-    """One line for progress output."""
-    missing = ", ".join(f"{k} {v}" for k, v in sorted(pairs.unpaired.items()))
-    return (f"feedback: {pairs.good} good, {pairs.bad} bad -> {pairs.good_vs_bad} good-vs-bad pairs, "
-            f"{pairs.bad_vs_teacher} bad-vs-teacher pairs" + (f" (unpaired: {missing})" if missing else ""))

@@ -166,8 +166,7 @@ def _feedback(store: StoreSession, config: RetrainConfig, stage: Callable[[str],
     """Chat feedback as pairs; a lone /bad is answered by the teacher (the configured one for 'oracle')."""
     teacher = config.teacher if config.teacher != ORACLE else load_settings().teacher
     found = feedback_pairs(store, teacher) if config.from_feedback else FeedbackPairs()
-    stage(f"feedback: {found.good} /good, {found.bad} /bad -> {found.good_vs_bad} good-vs-bad and "
-          f"{found.bad_vs_teacher} bad-vs-teacher pairs")
+    stage(found.summary())
     return found
 
 
