@@ -133,7 +133,7 @@ def test_the_committed_adapter_carries_its_provenance_and_answers_through_llama_
     """The shipped owned model: record complete, GGUF loads on the quantized base and makes a valid tool call."""
     from datetime import datetime, timezone
 
-    from quarry.agent.prompts import system_prompt
+    from quarry.agent.prompts import opening
     from quarry.agent.tools.base import tool_specs
     from quarry.agent.tools.registry import all_tools, schema_description
     from quarry.finetune import registry
@@ -146,9 +146,8 @@ def test_the_committed_adapter_carries_its_provenance_and_answers_through_llama_
     assert record.metrics.get("heldout_success") is not None
     model = open_model(registry.model_spec(record))
     tools = tool_specs(all_tools(), compact=True)
-    messages = [{"role": "system", "content": system_prompt("student", schema_description(),
-                                                            datetime(2026, 11, 30, tzinfo=timezone.utc))},
-                {"role": "user", "content": "When is the board dinner?"}]
+    messages = opening("student", schema_description(), "When is the board dinner?",
+                       datetime(2026, 11, 30, tzinfo=timezone.utc))
     reply = model.chat(messages, tools=tools, max_tokens=96)
     assert reply.tool_calls and reply.tool_calls[0].name in {spec["function"]["name"] for spec in tools}
 

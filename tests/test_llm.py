@@ -177,3 +177,37 @@ def test_pruned_vocabulary_search_equals_the_full_scan(smol):
             guard.accept(token)
     assert guard.searches > 0
     guard.close()
+
+
+def test_a_new_process_loads_the_saved_prompt_prefix_instead_of_evaluating_it(smollm2_gguf, tmp_path, monkeypatch):
+    """The system prompt and tools are evaluated once and saved; a fresh Llama (as in a new `quarry ask`)
+    loads them from disk and answers exactly as the one that evaluated them; a damaged file is replaced."""
+    from quarry.llm import local
+
+    monkeypatch.setenv("QUARRY_HOME", str(tmp_path))
+    system = "You answer questions about the user's mailbox.\n" + "".join(
+        f"Rule {i}: cite the message id of every fact you use, and never guess a date.\n" for i in range(12))
+
+    def fresh_run(question: str):
+        local._load.cache_clear()  # what a new process starts with: no model, no KV state in memory
+        model = LocalModel(smollm2_gguf)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": question}]
+        return model, model.fixed_prefix(messages, TOOLS), model.chat(messages, tools=TOOLS, max_tokens=24)
+
+    model, prefix, first = fresh_run("Today is Monday 2026-03-02.\nWhen is the board dinner?")
+    text = model.llm.detokenize(prefix, special=True).decode()
+    assert len(prefix) > 200 and system in text and '"calendar_list"' in text  # system prompt, then the tools
+    assert "Today is" not in text and "board dinner" not in text  # the date and the question come after it
+    assert first.usage.cached_tokens == 0
+    saved = list((tmp_path / "cache" / "kv").glob("*.kv"))
+    assert len(saved) == 1 and saved[0].stat().st_size > 100_000
+
+    _, _, again = fresh_run("Today is Monday 2026-03-02.\nWhen is the board dinner?")
+    assert again.usage.cached_tokens == len(prefix)
+    assert (again.text, again.tool_calls) == (first.text, first.tool_calls)
+
+    saved[0].write_bytes(b"not a llama.cpp state file")
+    _, _, repaired = fresh_run("Today is Monday 2026-03-02.\nWhen is the board dinner?")
+    assert repaired.usage.cached_tokens == 0 and (repaired.text, repaired.tool_calls) == (first.text, first.tool_calls)
+    assert saved[0].stat().st_size > 100_000  # evaluated again and saved again
+    local._load.cache_clear()

@@ -13,7 +13,7 @@ import pytest
 
 from quarry.agent.citations import check_citations, parse_citations
 from quarry.agent.loop import FORCE_ANSWER, INCOMPLETE_CALL, RETRY_TEMPERATURE, AgentCancelled, run_agent
-from quarry.agent.prompts import NO_ANSWER, system_prompt
+from quarry.agent.prompts import NO_ANSWER, opening
 from quarry.agent.tools.base import ToolContext
 from quarry.agent.tools.registry import all_tools, schema_description
 from quarry.llm.replay import ReplayModel
@@ -75,7 +75,7 @@ def test_replayed_run_is_stored_with_summed_usage_and_checked_citations(ctx, ope
 
     trace = get_trace(ctx.store.reader(), result.trace_id)
     assert trace.messages == result.messages and len(trace.messages) == 5
-    assert trace.messages[0]["content"] == system_prompt("teacher", SCHEMA, NOW)
+    assert trace.messages[:2] == opening("teacher", SCHEMA, "When is the pickle game?", NOW)
     assert [m["role"] for m in trace.messages] == ["system", "user", "assistant", "tool", "assistant"]
     assert trace.messages[3]["tool_call_id"] == "c1"
     openai_conversation_check(trace.messages, trace.tools)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from quarry.agent.citations import check_citations
 from quarry.agent.grounding import ground
-from quarry.agent.prompts import NO_ANSWER, Profile, system_prompt
+from quarry.agent.prompts import NO_ANSWER, Profile, opening, system_prompt
 from quarry.agent.tools.base import Tool, ToolContext, run_tool, tool_specs
 from quarry.errors import ContextFull, QuarryError
 from quarry.llm.base import ChatMessage, ChatModel, Reply, ToolCall, Usage
@@ -224,10 +224,7 @@ def run_agent(
         schema = schema_description()
     started = perf_counter()
     run = _Run(model, tools, ctx, profile, max_tokens, on_step, cancel, sampling or Sampling())
-    run.messages = [
-        {"role": "system", "content": system_prompt(profile, schema, ctx.now)},
-        {"role": "user", "content": question},
-    ]
+    run.messages = [*opening(profile, schema, question, ctx.now)]
     answer = run.act(max_steps)
     forced = answer is None
     if answer is None:
@@ -242,7 +239,7 @@ def run_agent(
     )
     result.trace_id = _store(result, run.specs, ctx, TraceMetadata.model_validate({
         "profile": profile, "max_steps": max_steps, "now": ctx.now.isoformat(),
-        "step_usage": run.step_usage, "student_system_prompt": system_prompt("student", schema, ctx.now),
+        "step_usage": run.step_usage, "student_system_prompt": system_prompt("student", schema),
         "student_tools": tool_specs(tools, compact=True), "forced": result.forced,
         "unknown_citations": result.unknown_citations, "fallback": result.fallback, "unfound": result.unfound,
         **(metadata or {}),

@@ -74,6 +74,16 @@ def _constrained_pick(logits: np.ndarray, temperature: float, rng: np.random.Gen
     return _pick(masked, temperature, rng)
 
 
+def shared_length(a: Any, b: list[int]) -> int:
+    """How many leading tokens two token sequences share."""
+    shared = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        shared += 1
+    return shared
+
+
 def _feed_prompt(llm: Any, tokens: list[int]) -> tuple[int, np.ndarray | None]:
     """Evaluate the prompt, reusing the KV cache for the prefix shared with the previous call.
 
@@ -81,12 +91,7 @@ def _feed_prompt(llm: Any, tokens: list[int]) -> tuple[int, np.ndarray | None]:
     whole prompt was evaluated before: re-evaluating its last token alone would give slightly
     different logits than the batched first pass (another kernel), so a repeated prompt with the
     same seed could sample differently."""
-    cached = llm.input_ids[: llm.n_tokens]
-    shared = 0
-    for a, b in zip(cached, tokens):
-        if a != b:
-            break
-        shared += 1
+    shared = shared_length(llm.input_ids[: llm.n_tokens], tokens)
     saved = getattr(llm, _SAVED_LOGITS, None)
     if shared == len(tokens) and saved is not None and saved[0] == tuple(tokens):
         llm.n_tokens = shared

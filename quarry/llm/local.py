@@ -3,7 +3,9 @@
 Prompts are rendered by the shared ChatFormat and tokenized with special tokens on and no added BOS
 (the template writes BOS itself when the model wants one). `json_schema` and `tools` are enforced
 while decoding (quarry.llm.grammar), so even a 135M model emits a parseable step. Loaded models are
-cached per process by (path, adapter, n_ctx); calls on one model are serialized by its lock.
+cached per process by (path, adapter, n_ctx); calls on one model are serialized by its lock. The
+evaluated system prompt and tool specs are kept on disk (quarry.llm.prefix_cache), so a new process
+starts its first answer from the question.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from quarry.errors import ModelError
 from quarry.llm import accounting
 from quarry.llm.base import ChatMessage, Reply, ToolSpec, Usage
 from quarry.llm.chat_format import ChatFormat
-from quarry.llm.decode import generate
+from quarry.llm.decode import generate, shared_length
 from quarry.llm.gguf_meta import read_metadata
+from quarry.llm.prefix_cache import PrefixCache
 from quarry.llm.grammar import step_grammar
 
 #: Room for the teacher prompt and six tool steps; every catalog model was trained on at least this.
@@ -80,7 +83,7 @@ class LocalModel:
 
     def __init__(
         self, path: str | Path, *, adapter: str | Path | None = None, n_ctx: int = DEFAULT_N_CTX,
-        threads: int | None = None, model_id: str | None = None,
+        threads: int | None = None, model_id: str | None = None, prefix_cache: bool = True,
     ):
         self.path = Path(path)
         self.adapter = Path(adapter) if adapter else None
@@ -90,6 +93,8 @@ class LocalModel:
         self.model_id = model_id or f"local:{self.path}"
         self.n_ctx = n_ctx
         self.threads = threads
+        self.prefix_cache = PrefixCache(config.quarry_home() / "cache" / "kv", self.path, self.adapter,
+                                        n_ctx) if prefix_cache else None
 
     @property
     def _loaded(self) -> _Loaded:
@@ -105,6 +110,15 @@ class LocalModel:
     def tokenize(self, text: str) -> list[int]:
         """Token ids of rendered prompt text: special tokens parsed, no BOS added."""
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def fixed_prefix(self, messages: list[ChatMessage], tools: list[ToolSpec] | None) -> list[int]:
+        """The tokens before the first user message's text: the same in every run that has this system
+        prompt and these tools (found by rendering two different questions), empty without a system prompt."""
+        if len(messages) < 2 or messages[0].get("role") != "system" or messages[1].get("role") != "user":
+            return []
+        renders = [self.tokenize(self.format.render([messages[0], {"role": "user", "content": probe}], tools,
+                                                    add_generation_prompt=False)) for probe in ("A", "B")]
+        return renders[0][: shared_length(*renders)]
 
     def chat(
         self,
@@ -123,7 +137,11 @@ class LocalModel:
         start = perf_counter()
         prompt = self.tokenize(self.format.render(messages, tools, add_generation_prompt=True))
         grammar = step_grammar(json_schema, tools, tool_choice)
+        prefix = self.fixed_prefix(messages, tools) if self.prefix_cache else []
         with self._loaded.lock:
+            primed = 0
+            if prefix and shared_length(prompt, prefix) == len(prefix):
+                primed = self.prefix_cache.prime(self.llm, prefix)
             gen = generate(
                 self.llm, prompt, grammar=grammar, max_tokens=max_tokens, temperature=temperature, seed=seed,
                 on_text=on_text,
@@ -132,7 +150,8 @@ class LocalModel:
         reply = Reply(
             text=content,
             tool_calls=calls,
-            usage=Usage(prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens),
+            usage=Usage(prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens,
+                        cached_tokens=gen.cached_tokens - primed),
             latency_s=perf_counter() - start,
             model=self.model_id,
             finish_reason="tool_calls" if calls else gen.finish_reason,

@@ -10,10 +10,12 @@ is stored, marked with the bad trace it answers, so the next retraining reuses i
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from quarry.agent.loop import run_agent
-from quarry.agent.prompts import NO_ANSWER
+from quarry.agent.prompts import NO_ANSWER, user_turn
 from quarry.agent.session import default_profile
 from quarry.agent.tools.base import ToolContext, deny_writes
 from quarry.agent.tools.registry import all_tools
@@ -50,7 +52,8 @@ def _same_question(a: str, b: str) -> bool:
 def _as_judged(trace: Trace, question: str) -> Trace:
     """The trace as the user judged it: asked as `question` (the pair's shared prompt), ending in the answer
     the shell showed (grounding may have shown rows instead of the model's words)."""
-    messages = [dict(m, content=question) if m.get("role") == "user" and i <= 1 else m
+    asked = user_turn(question, datetime.fromisoformat(trace.metadata.now)) if trace.metadata.now else question
+    messages = [dict(m, content=asked) if m.get("role") == "user" and i <= 1 else m
                 for i, m in enumerate(trace.messages)]
     last = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=None)
     if last is not None and trace.final_answer and not messages[last].get("tool_calls"):

@@ -117,7 +117,7 @@ def sample_questions(store: StoreSession, spec: str, questions: list[SynthQuesti
                                    max_tokens=config.max_tokens, sampling=sampling)
                 trace = get_trace(scratch.reader(), result.trace_id)
                 reason = strict_reason(result, trace, question.gold)
-                traces.append(labelled(trace, question, spec, reason, question.gold.question, ctx.now, source="rft"))
+                traces.append(labelled(trace, question, spec, reason, question.gold.question, source="rft"))
                 reasons.append(reason)
                 cited += len(result.citations) + len(result.unknown_citations)
                 valid += len(result.citations)

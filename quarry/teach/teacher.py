@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from time import perf_counter
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from quarry.agent.loop import run_agent
-from quarry.agent.prompts import system_prompt
+from quarry.agent.prompts import opening, system_prompt
 from quarry.agent.tools.base import Tool, ToolContext, allow_writes, deny_writes, run_tool, tool_specs
 from quarry.evals.answer_scoring import (
     is_unknown_question,
@@ -137,10 +136,7 @@ def _citations(message_ids: list[str]) -> str:
 def oracle_trace(question: SynthQuestion, tools: dict[str, Tool], ctx: ToolContext, schema: str) -> Trace:
     """The known-correct conversation for a synthesized question, its tool calls executed for real."""
     started = perf_counter()
-    messages: list[ChatMessage] = [
-        {"role": "system", "content": system_prompt("teacher", schema, ctx.now)},
-        {"role": "user", "content": question.gold.question},
-    ]
+    messages: list[ChatMessage] = [*opening("teacher", schema, question.gold.question, ctx.now)]
     for i, step in enumerate(question.steps):
         call = ToolCall(id=f"call_{i}_0", name=step.tool, arguments=step.arguments)
         messages.append(Reply(tool_calls=[call]).as_assistant_message())
@@ -234,9 +230,8 @@ def promote_feedback(store: StoreSession, heldout: set[str] = frozenset()) -> tu
                 excluded += 1
                 continue
             seen.add(key)
-            now = datetime.fromisoformat(trace.metadata.now) if trace.metadata.now else trace.created_at
             metadata = trace.metadata.model_copy(update={"template": "feedback", "teacher": trace.model,
-                                                         "dedupe_key": key, "student_system_prompt": student_prompt(now)})
+                                                         "dedupe_key": key, "student_system_prompt": student_prompt()})
             con.execute("UPDATE traces SET verified = true, metadata = ? WHERE trace_id = ?",
                         [json.dumps(metadata.stored()), trace.trace_id])
             promoted.append(trace.model_copy(update={"verified": True, "metadata": metadata}))
@@ -246,11 +241,11 @@ def promote_feedback(store: StoreSession, heldout: set[str] = frozenset()) -> tu
 # --- the run ------------------------------------------------------------------------------------
 
 
-def student_prompt(now: datetime) -> str:
-    """The short student system prompt for a trace's date: training swaps it in for the teacher prompt."""
+def student_prompt() -> str:
+    """The short student system prompt: training swaps it in for the teacher prompt."""
     from quarry.agent.tools.registry import schema_description
 
-    return system_prompt("student", schema_description(), now)
+    return system_prompt("student", schema_description())
 
 
 def student_tools() -> list[ToolSpec]:
@@ -261,11 +256,11 @@ def student_tools() -> list[ToolSpec]:
 
 
 def labelled(trace: Trace, question: SynthQuestion, teacher: str, reason: str | None, original: str,
-             now: datetime, source: str = "generate") -> Trace:
+             source: str = "generate") -> Trace:
     """The trace with its verdict and the metadata training and evaluation read."""
     gold = question.gold
     metadata = trace.metadata.model_copy(update={
-        "student_system_prompt": student_prompt(now), "student_tools": student_tools(),
+        "student_system_prompt": student_prompt(), "student_tools": student_tools(),
         "source": source, "template": question.template, "teacher": teacher, "verified": reason is None,
         "reject_reason": reason, "question_id": gold.id, "question_hash": question_hash(gold.question),
         "dedupe_key": question.dedupe_key, "answer_type": gold.answer_type, "known_answer": gold.answer,
@@ -355,7 +350,7 @@ def _run_questions(gen: _Generator, questions: list[SynthQuestion], paraphraser:
                     trace = gen.answer(question, ctx)
                     reason = rejection_reason(trace.messages, trace.final_answer or "", question.gold,
                                               grounded=gen.model is None)
-                    trace = labelled(trace, question, gen.teacher, reason, original.gold.question, ctx.now)
+                    trace = labelled(trace, question, gen.teacher, reason, original.gold.question)
                     sink.add(trace)
                     gen.tally(trace, question.template, reason)
                     if reason is None:
