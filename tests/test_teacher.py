@@ -122,7 +122,7 @@ def test_every_template_yields_questions_with_the_facts_answers(store):
     assert {"Board dinner", "Pickleball game"} in weeks and all("Design review" not in w for w in weeks)
 
 
-def test_template_sql_run_through_the_sql_tool_gives_the_known_answer(store):
+def test_template_lookups_run_through_their_tools_give_the_known_answer(store):
     tools = _all_tools()
     ctx = ToolContext(store=store, now=datetime(2026, 10, 1, tzinfo=timezone.utc))
     questions = synthesize(store.reader(), 500, seed=2).questions
@@ -130,9 +130,9 @@ def test_template_sql_run_through_the_sql_tool_gives_the_known_answer(store):
     for q in questions:
         results = []
         for step in q.steps:
-            if step.tool != "sql":
+            if step.tool not in ("sql", "find"):
                 continue
-            result = run_tool(tools, "sql", step.arguments, ctx)
+            result = run_tool(tools, step.tool, step.arguments, ctx)
             assert result.ok, (q.template, step.arguments, result.content)
             results.append(result.content)
         text = "\n".join(results)
@@ -225,10 +225,10 @@ def test_verification_rejects_a_failing_tool_call_and_accepts_a_repair(store):
     question, trace = _oracle_for(store, "event_where")
     tools = _all_tools()
     ctx = ToolContext(store=store)
-    bad = run_tool(tools, "sql", {"query": "SELECT venue FROM events"}, ctx)
+    wrong_kind = {"kind": "venue", "text": "quarterly offsite"}
+    bad = run_tool(tools, "find", wrong_kind, ctx)
     assert not bad.ok and bad.content.startswith("error:")
-    call = {"id": "call_bad", "type": "function",
-            "function": {"name": "sql", "arguments": json.dumps({"query": "SELECT venue FROM events"})}}
+    call = {"id": "call_bad", "type": "function", "function": {"name": "find", "arguments": json.dumps(wrong_kind)}}
     failed = [*trace.messages[:2], {"role": "assistant", "content": None, "tool_calls": [call]},
               {"role": "tool", "tool_call_id": "call_bad", "content": bad.content}, trace.messages[-1]]
     assert rejection_reason(failed, trace.final_answer, question.gold) == "tool_error"

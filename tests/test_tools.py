@@ -12,7 +12,7 @@ from quarry.agent.tools.base import ToolContext, run_tool
 from quarry.agent.tools.registry import all_tools, schema_description, tool_specs
 from quarry.store.session import StoreSession
 
-TOOL_NAMES = {"sql", "search", "read_message", "calendar_list", "calendar_conflicts", "calendar_add",
+TOOL_NAMES = {"find", "sql", "search", "read_message", "calendar_list", "calendar_conflicts", "calendar_add",
               "calendar_export"}
 LONG_BODY = "Dear all, " + "the retreat agenda is long. " * 100
 
@@ -177,3 +177,28 @@ def test_sql_with_no_rows_names_rows_that_share_a_filter_word(ctx):
     assert "events: Pickle game" in missed.content and "Query again" in missed.content
     nothing = call(ctx, "sql", query="SELECT starts_at FROM events WHERE title ILIKE '%zeppelin%'")
     assert nothing.content.splitlines()[-1] == "(no rows)"
+
+
+def test_find_ranks_facts_by_the_words_a_person_uses_for_them(ctx, session):
+    """The model passes the user's phrase; the engine finds the fact whose title (then place, owner,
+    evidence) shares its rarest words, best first, in the columns the sql views use."""
+    with session.writer() as con:
+        for fact_id, title, where in (("d1", "Dentist (Mum)", "Harbour Dental"), ("d2", "Board dinner", "Luigi's"),
+                                      ("d3", "Dinner with the Okafors", None)):
+            con.execute("INSERT INTO events (fact_id, title, starts_at, location, evidence, extractor, "
+                        "extractor_version, message_id) VALUES (?, ?, TIMESTAMPTZ '2026-04-02 09:30:00+00', ?, "
+                        "'see you there', 'rules', '1', 'pickle-1@club.example')", [fact_id, title, where])
+        con.execute("INSERT INTO deadlines (fact_id, task, due_at, evidence, extractor, extractor_version, message_id)"
+                    " VALUES ('t1', 'renew the club insurance', TIMESTAMPTZ '2026-05-01 17:00:00+00', "
+                    "'Please renew the club insurance by 1 May.', 'rules', '1', 'pickle-1@club.example')")
+
+    result = call(ctx, "find", kind="event", text="When is Mum's dentist appointment?")
+    lines = result.content.splitlines()
+    assert result.ok and lines[0] == "title | starts_at | ends_at | all_day | status | location | message_id | updated_by"
+    assert lines[1].startswith("Dentist (Mum) | Thu 2026-04-02 09:30 UTC |") and "Harbour Dental" in lines[1]
+    assert call(ctx, "find", kind="event", text="the board dinner").content.splitlines()[1].startswith("Board dinner")
+    deadline = call(ctx, "find", kind="deadline", text="insurance renewal").content.splitlines()
+    assert deadline[1] == "renew the club insurance | Fri 2026-05-01 17:00 UTC | NULL | pickle-1@club.example"
+    assert call(ctx, "find", kind="event", text="the xylophone recital").content.endswith("(no rows)")
+    assert not call(ctx, "find", kind="event", text="  ").ok
+    assert not call(ctx, "find", kind="meeting", text="dinner").ok  # kind is checked against the schema

@@ -30,7 +30,7 @@ _STOPWORDS = ("the", "and", "for", "are", "but", "not", "you", "your", "with", "
 _STOPWORD_LIST = "[" + ", ".join(f"'{w}'" for w in _STOPWORDS) + "]"
 
 
-def _tokens(text_sql: str) -> str:
+def tokens_sql(text_sql: str) -> str:
     """SQL for the token list of the text expression `text_sql`."""
     split = rf"regexp_split_to_array(strip_accents(lower({text_sql})), '[^\pL\pN]+')"
     kept = f"list_filter({split}, lambda t: length(t) >= 2 AND NOT list_contains({_STOPWORD_LIST}, t))"
@@ -71,7 +71,7 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("DELETE FROM search_docs WHERE list_contains(?, unit_id)", [gone])
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE search_new AS
-                SELECT u.unit_id, u.parent_kind, u.parent_id, {_tokens('u.text')} AS tokens
+                SELECT u.unit_id, u.parent_kind, u.parent_id, {tokens_sql('u.text')} AS tokens
                 FROM ({_UNITS}) u ANTI JOIN search_docs d ON d.unit_id = u.unit_id;
             INSERT INTO search_docs SELECT unit_id, parent_kind, parent_id, len(tokens) FROM search_new;
             INSERT INTO search_terms
@@ -128,7 +128,7 @@ ORDER BY b.score DESC, b.parent_id
 
 def search(con: duckdb.DuckDBPyConnection, text: str, k: int = 5) -> list[SearchHit]:
     """The top `k` messages/documents for `text` by BM25 (best unit per parent), with a snippet."""
-    terms = con.execute(f"SELECT list_distinct({_tokens('?')})", [text]).fetchone()[0] or []
+    terms = con.execute(f"SELECT list_distinct({tokens_sql('?')})", [text]).fetchone()[0] or []
     if not terms:
         return []
     rows = con.execute(_bm25_sql(len(terms)), [*terms, k]).fetchall()

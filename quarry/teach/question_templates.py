@@ -107,6 +107,11 @@ def _find_event(title: str, columns: str) -> ToolStep:
     return ToolStep(tool="sql", arguments={"query": query})
 
 
+def _find(kind: str, name: str) -> ToolStep:
+    """A fact looked up by its name with the `find` tool (the engine ranks the matches)."""
+    return ToolStep(tool="find", arguments={"kind": kind, "text": name})
+
+
 def _sources(row: dict[str, Any]) -> list[str]:
     """The message that stated the fact, then the one that last changed it."""
     ids = [row.get("message_id"), row.get("updated_by")]
@@ -223,7 +228,7 @@ def _event_when(row: dict[str, Any]) -> Instance | None:
         answer=answer,
         accept=[iso(start)] if row["all_day"] else [],  # the stored instant of local midnight
         message_ids=_sources(row),
-        steps=[_find_event(row["title"], "title, starts_at, ends_at, all_day, status, message_id, updated_by")],
+        steps=[_find("event", row["title"])],
         statement=f"{the(row['title'])} is on {say_when(start, row['all_day'])}.",
     )
 
@@ -235,7 +240,7 @@ def _event_where(row: dict[str, Any]) -> Instance | None:
         slots={"title": the(row["title"])},
         answer=row["location"],
         message_ids=_sources(row),
-        steps=[_find_event(row["title"], "title, location, starts_at, message_id")],
+        steps=[_find("event", row["title"])],
         statement=f"{the(row['title'])} is at {row['location']}.",
     )
 
@@ -255,7 +260,7 @@ def _event_status(status: str) -> Callable[[dict[str, Any]], Instance]:
             slots={"title": the(row["title"])},
             answer="yes" if yes else "no",
             message_ids=_sources(row),
-            steps=[_find_event(row["title"], "title, status, starts_at, message_id, updated_by")],
+            steps=[_find("event", row["title"])],
             statement=statement + ".",
         )
 
@@ -302,30 +307,22 @@ def _calendar_add(row: dict[str, Any]) -> Instance:
 
 def _action_owner(row: dict[str, Any]) -> Instance:
     accept = [v for v in (row["email"], row["display_name"]) if v and v.lower() != row["owner"].lower()]
-    query = (
-        "SELECT task, owner, due_at, status, message_id FROM action_items "
-        f"WHERE task ILIKE {sql_literal('%' + row['task'] + '%')}"
-    )
     return Instance(
         slots={"task": row["task"]},
         answer=row["owner"],
         accept=accept,
         message_ids=_sources(row),
-        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        steps=[_find("action_item", row["task"])],
         statement=f"The owner of \"{row['task']}\" is {row['owner']}.",
     )
 
 
 def _deadline_when(row: dict[str, Any]) -> Instance:
-    query = (
-        "SELECT task, due_at, owner, message_id FROM deadlines "
-        f"WHERE task ILIKE {sql_literal('%' + row['task'] + '%')}"
-    )
     return Instance(
         slots={"task": row["task"]},
         answer=iso(row["due_at"]),
         message_ids=_sources(row),
-        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        steps=[_find("deadline", row["task"])],
         statement=f"\"{row['task']}\" is due {say_when(row['due_at'])}.",
     )
 
