@@ -99,3 +99,39 @@ def test_tomorrow_sent_late_in_new_york_is_the_new_york_tomorrow(fact_mailbox):
     rows = _one_event_start_and_zone(fact_mailbox, "Ok if I drop the wheels off tomorrow at 8 on my way to work?",
                                      "2026-10-19T21:40:00-04:00", "Wheelset")
     assert rows == [(utc("2026-10-20T12:00"), "America/New_York")]
+
+
+def _mail(folder, name: str, msgid: str, date: str, body: str, subject: str = "Board dinner") -> None:
+    mail = EmailMessage()
+    mail["From"] = "Maya Chen <maya@lumen.example>"
+    mail["To"] = "Board <board@lumen.example>"
+    mail["Subject"] = subject
+    mail["Date"] = date
+    mail["Message-ID"] = f"<{msgid}>"
+    mail.set_content(body)
+    (folder / name).write_bytes(bytes(mail))
+
+
+def test_a_note_naming_the_day_of_an_event_moved_in_mail_is_a_source_of_that_event(tmp_path):
+    """The note says only "19 November"; the dinner is 19:30 New York time on the 19th, the 20th in UTC.
+    Compared as each sender meant the date, it is the same dinner: one row, the note in its history."""
+    mail, docs = tmp_path / "mail", tmp_path / "docs"
+    mail.mkdir()
+    docs.mkdir()
+    _mail(mail, "1.eml", "invite@lumen.example", "Thu, 01 Oct 2026 12:30:00 -0400",
+          "The board dinner is on Wednesday, November 18 at 7:30pm at Gramercy Tavern.")
+    _mail(mail, "2.eml", "move@lumen.example", "Tue, 10 Nov 2026 07:05:00 -0500",
+          "We're moving the board dinner to Thursday, November 19, same time, same place.", "Re: Board dinner")
+    (docs / "notes.md").write_text("# Board notes\n\nBoard dinner moved to November 19.\n", encoding="utf-8")
+    db = tmp_path / "q.duckdb"
+    ingest([mail, docs], db, workers=1)
+    con = connect(db)
+    try:
+        extract_pending(con, "rules")
+        rows = con.execute("SELECT title, starts_at, status, message_id FROM events").fetchall()
+        changes = con.execute("SELECT h.change, d.path IS NOT NULL FROM event_history h "
+                              "LEFT JOIN documents d ON d.document_id = h.message_id ORDER BY h.change").fetchall()
+    finally:
+        con.close()
+    assert rows == [("board dinner", utc("2026-11-20T00:30"), "moved", "invite@lumen.example")]
+    assert changes == [("created", False), ("mentioned", True), ("moved", False)]

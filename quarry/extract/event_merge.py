@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
@@ -38,6 +39,8 @@ class Known:
     ends_at: datetime | None
     status: str
     location: str | None = None
+    all_day: bool = False
+    zone: str | None = None  # the IANA zone the sender meant the time in
 
 
 def new_start(event: Event, old_start: datetime | None, zone: tzinfo) -> datetime | None:
@@ -83,12 +86,24 @@ def _day(instant: datetime) -> date:
     return instant.astimezone(timezone.utc).date()
 
 
+def local_date(instant: datetime, zone: str | None) -> date:
+    """The calendar date an instant falls on where its sender is (an all-day date is its local midnight)."""
+    try:
+        where = ZoneInfo(zone) if zone else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError):
+        where = timezone.utc
+    return instant.astimezone(where).date()
+
+
 def repeats_elsewhere(known: Known, event: Event) -> bool:
-    """The same event announced in another thread: like titles, and the same time (or the same day if either
-    has no time of day)."""
-    if not same_day(known, event) or similarity(known.title, event.title) < ACROSS_THREADS:
+    """The same event announced in another thread or a document: like titles, and the same time, or, when
+    either gives only a day, the same date as each sender meant it (a note's "19 November" is the dinner at
+    19:30 New York time, which is already the 20th in UTC)."""
+    if known.starts_at is None or event.starts_at is None or similarity(known.title, event.title) < ACROSS_THREADS:
         return False
-    return event.all_day or abs(known.starts_at - event.starts_at) <= SAME_TIME
+    if event.all_day or known.all_day:
+        return local_date(known.starts_at, known.zone) == local_date(event.starts_at, event.timezone)
+    return abs(known.starts_at - event.starts_at) <= SAME_TIME
 
 
 class EventMerger:
@@ -110,7 +125,8 @@ class EventMerger:
         key = (event.thread_id, event.extractor, event.model or "")
         if key not in self.threads:
             self.threads[key] = [self._one(row) for row in self.con.execute(
-                "SELECT fact_id, title, starts_at, ends_at, status, location FROM events WHERE thread_id = ? AND "
+                "SELECT fact_id, title, starts_at, ends_at, status, location, all_day, timezone FROM events "
+                "WHERE thread_id = ? AND "
                 "((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics') ORDER BY starts_at NULLS LAST",
                 list(key),
             ).fetchall()]
@@ -125,7 +141,7 @@ class EventMerger:
         if key not in self.days:
             days: dict[date, list[Known]] = {}
             for row in self.con.execute(
-                "SELECT fact_id, title, starts_at, ends_at, status, location FROM events "
+                "SELECT fact_id, title, starts_at, ends_at, status, location, all_day, timezone FROM events "
                 "WHERE starts_at IS NOT NULL AND ((extractor = ? AND coalesce(model, '') = ?) OR extractor = 'ics')",
                 list(key)).fetchall():
                 known = self._one(row)
@@ -171,9 +187,10 @@ class EventMerger:
                 if known in bucket:
                     bucket.remove(known)
                     days.setdefault(_day(values["starts_at"]), []).append(known)
-        for name in ("starts_at", "ends_at", "status", "location"):
+        for name, attribute in (("starts_at", "starts_at"), ("ends_at", "ends_at"), ("status", "status"),
+                                ("location", "location"), ("all_day", "all_day"), ("timezone", "zone")):
             if name in values:
-                setattr(known, name, values[name])
+                setattr(known, attribute, values[name])
 
     def _update(self, event: Event, known: Known, zone: tzinfo) -> None:
         source = event.message_id or event.document_id
@@ -216,7 +233,8 @@ class EventMerger:
             return False
         event = event.with_id()
         self.new[event.fact_id] = event
-        known = self._one((event.fact_id, event.title, event.starts_at, event.ends_at, event.status, event.location))
+        known = self._one((event.fact_id, event.title, event.starts_at, event.ends_at, event.status, event.location,
+                           event.all_day, event.timezone))
         rows.append(known)
         if event.starts_at is not None:
             self._by_day(event).setdefault(_day(event.starts_at), []).append(known)
