@@ -1,20 +1,21 @@
 """Train, measure and write the owned model that ships with Quarry (quarry/finetune/shipped/NAME.{gguf,json}).
 
 Every step is the product's own code, and NAME.json records how the adapter was made (this command,
-seed, trace counts by teacher, data hash, training config) and what it measured (training and eval
-loss, held-out task success next to the bare base model on the same gold questions):
+seed, trace counts by teacher and by mailbox, data hash, training config) and what it measured on the
+eval mailboxes of the corpus family, which no training trace comes from:
 
-  1. the sample corpus ingested with its gold facts (so traces teach tool use, not extraction errors);
-  2. verified traces: `--oracle-n` from the oracle, `--teacher-n` answered by a real teacher model
-     (paraphrased questions; kept only if their tool calls ran and the answer checks out);
-  3. `quarry train` on them (student prompt and compact tools; by default every template is trained
-     on, since the gold questions are the held-out set);
-  4. GGUF export, then both models through `quarry eval agent` on the first `--eval-limit` gold
-     questions (never used for training: generation drops them by hash).
+  1. each `--mailboxes` train mailbox (default: every train mailbox but `sample`, so the demo's board
+     dinner is an event no training trace mentions) ingested with its gold facts, so traces teach
+     tool use, not extraction errors;
+  2. verified traces per mailbox: `--oracle-n` from the oracle, `--teacher-n` answered by a real teacher
+     model (paraphrased questions; kept only if their tool calls ran and the answer checks out);
+  3. `quarry train` on them (student prompt and compact tools);
+  4. GGUF export, then `quarry eval agent --split eval` for the new adapter: the first `--eval-limit`
+     gold questions of every eval mailbox, over extracted facts and over gold facts.
 
 Usage:
-  .venv/bin/python scripts/ship_adapter.py [--name quarry-smollm2-v1] [--student smollm2-135m]
-      [--oracle-n 240] [--teacher-n 40] [--teacher local:qwen2.5-coder-1.5b] [--epochs 2] [--seed 0]
+  .venv/bin/python scripts/ship_adapter.py [--name quarry-smollm2-v2] [--student smollm2-135m]
+      [--oracle-n 40] [--teacher-n 0] [--teacher local:qwen2.5-coder-1.5b] [--epochs 1] [--seed 0]
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from quarry.evals.evaluation import evaluate_models
+from quarry.evals.corpora import Mailbox, mailboxes
+from quarry.evals.family_agent import evaluate_family_agent
 from quarry.evals.gold import build_gold_store
 from quarry.finetune.export import export_gguf_lora
 from quarry.finetune.registry import SHIPPED_DIR, AdapterRecord, model_spec
@@ -38,29 +40,45 @@ from quarry.store.traces import export_jsonl
 from quarry.teach.teacher import generate_traces
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "sample_corpus"
 
 
-def _traces(work: Path, args: argparse.Namespace) -> tuple[Path, dict[str, int]]:
-    """Generate the verified traces into the work store and export them as training JSONL."""
-    db = work / "sample.duckdb"
-    if not db.exists():
-        build_gold_store(CORPUS, db)
-    store = StoreSession(db)
-    try:
-        if args.oracle_n:
-            generate_traces(store, "oracle", args.oracle_n, args.seed)
-        if args.teacher_n:
-            real = generate_traces(store, args.teacher, args.teacher_n, args.seed + 1, paraphrase=True)
-            print(f"teacher {args.teacher}: kept {real.kept}/{real.synthesized}, rejected {real.rejected}",
-                  file=sys.stderr)
-        out = work / "traces.jsonl"
-        export_jsonl(store.reader(), out, verified_only=True)
-    finally:
-        store.close()
-    # Every verified trace in the work store is training data, also those of earlier runs of this script.
-    teachers = [json.loads(line)["metadata"].get("teacher", "chat") for line in out.read_text().splitlines() if line]
-    return out, dict(Counter(teachers))
+def _traces(work: Path, args: argparse.Namespace) -> tuple[Path, dict[str, int], dict[str, int]]:
+    """Verified traces of every chosen train mailbox (each in its own gold store), as one training JSONL."""
+    out = work / "traces.jsonl"
+    lines: list[str] = []
+    per_mailbox: dict[str, int] = {}
+    for box in _train_mailboxes(args.mailboxes):
+        db = work / f"{box.name}.duckdb"
+        if not db.exists():
+            build_gold_store(box.root, db)
+        store = StoreSession(db)
+        try:
+            if args.oracle_n:
+                generate_traces(store, "oracle", args.oracle_n, args.seed)
+            if args.teacher_n:
+                real = generate_traces(store, args.teacher, args.teacher_n, args.seed + 1, paraphrase=True)
+                print(f"{box.name}: teacher {args.teacher}: kept {real.kept}/{real.synthesized}, "
+                      f"rejected {real.rejected}", file=sys.stderr)
+            part = work / f"{box.name}.traces.jsonl"
+            per_mailbox[box.name] = export_jsonl(store.reader(), part, verified_only=True)
+            lines += [line for line in part.read_text(encoding="utf-8").splitlines() if line]
+        finally:
+            store.close()
+    out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    # Every verified trace in a work store is training data, also those of earlier runs of this script.
+    teachers = [json.loads(line)["metadata"].get("teacher", "chat") for line in lines]
+    return out, dict(Counter(teachers)), per_mailbox
+
+
+def _train_mailboxes(names: str | None) -> list[Mailbox]:
+    boxes = mailboxes("train")
+    if not names:
+        return [box for box in boxes if box.name != "sample"]
+    wanted = names.split(",")
+    unknown = sorted(set(wanted) - {box.name for box in boxes})
+    if unknown:
+        raise SystemExit(f"error: not train mailboxes: {', '.join(unknown)}")
+    return [box for box in boxes if box.name in wanted]
 
 
 def _progress(info: StepInfo) -> None:
@@ -71,25 +89,27 @@ def _progress(info: StepInfo) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--name", default="quarry-smollm2-v1")
+    parser.add_argument("--name", default="quarry-smollm2-v2")
     parser.add_argument("--student", default="smollm2-135m")
-    parser.add_argument("--oracle-n", type=int, default=240)
-    parser.add_argument("--teacher-n", type=int, default=40)
+    parser.add_argument("--mailboxes", default=None, help="comma-separated train mailboxes (default: all but sample)")
+    parser.add_argument("--oracle-n", type=int, default=40, help="oracle traces per mailbox")
+    parser.add_argument("--teacher-n", type=int, default=0, help="real-teacher traces per mailbox")
     parser.add_argument("--teacher", default="local:qwen2.5-coder-1.5b")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--batch-tokens", type=int, default=3072)
     parser.add_argument("--eval-fraction", type=float, default=0.0,
-                        help="templates held out for eval loss (default none: the gold questions are the held-out set)")
+                        help="templates held out for eval loss (default none: the eval mailboxes are the held-out set)")
     parser.add_argument("--rank", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--eval-limit", type=int, default=20)
+    parser.add_argument("--eval-limit", type=int, default=12, help="gold questions per eval mailbox")
     parser.add_argument("--note", default="", help="free text kept in the provenance (e.g. earlier steps)")
-    parser.add_argument("--work", type=Path, default=ROOT / ".quarry-ship", help="scratch store, traces, run")
+    parser.add_argument("--work", type=Path, default=ROOT / ".quarry-ship", help="scratch stores, traces, run")
     args = parser.parse_args()
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    traces, counts = _traces(work, args)
+    traces, counts, per_mailbox = _traces(work, args)
+    print(f"traces: {sum(per_mailbox.values())} verified ({per_mailbox})", file=sys.stderr)
     config = TrainConfig(student=f"local:{args.student}", traces=[traces], out=work / f"run-{args.name}",
                          rank=args.rank, alpha=2.0 * args.rank, epochs=args.epochs, max_steps=args.max_steps,
                          batch_tokens=args.batch_tokens, eval_fraction=args.eval_fraction, seed=args.seed)
@@ -102,25 +122,29 @@ def main() -> None:
         data_hash=result.data_hash, run_dir="", created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         path=gguf.name, shipped=True,
     )
-    base_spec, owned_spec = f"local:{args.student}", model_spec(record.model_copy(update={"path": str(gguf)}))
-    report = evaluate_models([base_spec, owned_spec], CORPUS / "gold_questions.jsonl", work / "sample.duckdb",
-                             limit=args.eval_limit, out_dir=work / f"eval-{args.name}", profile="student")
-    base, owned = report.models[base_spec], report.models[owned_spec]
+    owned_spec = model_spec(record.model_copy(update={"path": str(gguf)}))
+    report = evaluate_family_agent([owned_spec], "eval", limit=args.eval_limit, profile="student")
+    (work / f"eval-{args.name}.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    extracted, gold = report.totals["extracted"][owned_spec], report.totals["gold"][owned_spec]
     record.metrics = {
         "final_loss": round(result.final_loss, 4), "best_eval_loss": result.best_eval_loss,
         "best_step": result.best_step, "steps": result.steps, "train_tokens_per_s": round(result.tokens_per_s, 1),
-        "heldout_success": owned.accuracy, "heldout_n": owned.n, "base_heldout_success": base.accuracy,
-        "heldout_tool_call_valid_rate": owned.tool_call_valid_rate, "heldout_latency_p50_s": owned.latency_p50_s,
-        "heldout_questions": f"first {args.eval_limit} of sample_corpus/gold_questions.jsonl",
+        "heldout_success": extracted.summary.accuracy, "heldout_n": extracted.summary.n,
+        "heldout_own_words": extracted.own_words, "heldout_gold_facts_success": gold.summary.accuracy,
+        "heldout_tool_call_valid_rate": extracted.summary.tool_call_valid_rate,
+        "heldout_latency_p50_s": extracted.summary.latency_p50_s,
+        "heldout_questions": f"first {args.eval_limit} gold questions of each eval mailbox (corpora/split.toml), "
+                             "over extracted facts (heldout_success) and gold facts",
     }
     record.provenance = {
         "command": "python scripts/ship_adapter.py " + shlex.join(sys.argv[1:]), "seed": args.seed,
-        "data_hash": result.data_hash, "traces": counts, "teacher": ", ".join(sorted(counts)), "note": args.note,
+        "data_hash": result.data_hash, "traces": counts, "traces_per_mailbox": per_mailbox,
+        "teacher": ", ".join(sorted(counts)), "note": args.note,
         "train_config": config.model_dump(mode="json", exclude={"traces", "out"}),
         "dataset": run_config["dataset"], "device": result.device,
     }
     (SHIPPED_DIR / f"{args.name}.json").write_text(record.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({"adapter": str(gguf), "base": base.model_dump(), "owned": owned.model_dump()}, indent=2))
+    print(json.dumps({"adapter": str(gguf), "extracted": extracted.model_dump(), "gold": gold.model_dump()}, indent=2))
 
 
 if __name__ == "__main__":

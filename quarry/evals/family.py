@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from quarry.evals.corpora import Mailbox, Split, mailboxes
 from quarry.evals.fact_scoring import TypeScore, evaluate_connection
+from quarry.evals.gold import corpus_inputs
 from quarry.extract.extraction import extract_pending
 from quarry.extract.pipeline import ingest
 from quarry.store.db import connect
@@ -38,15 +39,10 @@ class FamilyReport(BaseModel):
     splits: dict[str, dict[str, TypeScore]]
 
 
-def _inputs(box: Mailbox) -> list[Path]:
-    """The mail (and documents) of a mailbox; its gold files, README and calendar are not mail."""
-    return [path for path in (box.root / "mail", box.root / "docs") if path.is_dir()]
-
-
 def score_mailbox(box: Mailbox, extractor: str, model: str | None, workdir: Path) -> MailboxScore:
     """Ingest one mailbox into a fresh store under `workdir`, extract, and score."""
     db = workdir / f"{box.split}-{box.name}.duckdb"
-    summary = ingest(_inputs(box), db, workers=1)
+    summary = ingest(corpus_inputs(box.root), db, workers=1)
     con = connect(db)
     try:
         extraction = extract_pending(con, extractor, model)

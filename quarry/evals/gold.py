@@ -197,13 +197,18 @@ def answer_matches(question: GoldQuestion, rows: list[tuple]) -> bool:
 
 
 
+def corpus_inputs(corpus: Path) -> list[Path]:
+    """What a corpus gives to ingest: its `mail/` and, where it has one, `docs/` (gold files are not mail)."""
+    return [folder for folder in (corpus / "mail", corpus / "docs") if folder.is_dir()]
+
+
 def build_gold_store(corpus: Path, path: Path) -> Path:
     """A store of a corpus with its gold facts: the mail and docs ingested, then `gold_facts.json`
     (and its calendar) loaded, so agent figures measure retrieval and answering, not extraction."""
     from quarry.extract.pipeline import ingest
     from quarry.store.db import connect
 
-    ingest([corpus / "mail", corpus / "docs"], path)
+    ingest(corpus_inputs(corpus), path)
     con = connect(path)
     try:
         load_gold_facts(con, corpus / "gold_facts.json")
