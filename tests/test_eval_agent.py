@@ -86,3 +86,25 @@ def test_summary_rates_and_percentiles():
     assert s.sql_success_rate == 0.5 and s.prompt_tokens_mean == 250 and s.latency_p50_s == 2.5
     assert summarize([QuestionOutcome(id="x", question="q", answer_type="text", model="m")]).sql_success_rate is None
     assert question_hash(QUESTIONS[0]["question"]) == question_hash("when is the pickle game")
+
+
+def test_eval_agent_over_the_eval_mailboxes_scores_extracted_and_gold_facts(tmp_path):
+    """`--split eval`: each eval mailbox asked its own first question, once over the facts the rules extract
+    and once over its gold facts; totals pool the mailboxes per facts column."""
+    from quarry.evals.corpora import mailboxes
+
+    trace = tmp_path / "replay.json"
+    call = {"id": "c1", "type": "function", "function": {"name": "find", "arguments": json.dumps(
+        {"kind": "event", "text": "appointment"})}}
+    trace.write_text(json.dumps({"messages": [{"role": "assistant", "content": None, "tool_calls": [call]},
+                                              {"role": "assistant", "content": "The mailbox does not say."}]}))
+    done = subprocess.run([str(Path(sys.executable).parent / "quarry"), "eval", "agent", "-m", f"replay:{trace}", "--split",
+                           "eval", "--limit", "1", "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    names = {box.name for box in mailboxes("eval")}
+    assert set(report["mailboxes"]) == names and len(names) >= 2
+    for facts in ("extracted", "gold"):
+        total = report["totals"][facts][f"replay:{trace}"]
+        assert total["summary"]["n"] == len(names) and 0 <= total["own_words"] <= total["correct"] <= len(names)
+        assert all(report["mailboxes"][n][facts][f"replay:{trace}"]["summary"]["n"] == 1 for n in names)

@@ -142,7 +142,11 @@ def _family(split: Literal["train", "eval"] | None, extractor: str, model: str |
 
 def eval_agent(
     model: Annotated[list[str], typer.Option("--model", "-m", help="Model spec; repeat to compare models.")],
-    questions: QuestionsOption,
+    questions: Annotated[Path | None, typer.Option(
+        "--questions", "-q", help="Question file (JSONL, DESIGN.md format) for the store in --db.")] = None,
+    split: Annotated[Literal["train", "eval"] | None, typer.Option(
+        "--split", help="Ask the corpus family instead (corpora/split.toml): every mailbox of the split its own "
+        "gold questions, over the facts the rules extract and over its gold facts.")] = None,
     limit: LimitOption = None,
     out: OutOption = None,
     profile: ProfileOption = None,
@@ -154,12 +158,20 @@ def eval_agent(
     """Run each model over the questions through the agent loop and score the answers.
 
     Runs on a throwaway copy of the store (the calendar is never changed); questions already used in
-    training traces are excluded. Writes per-question JSONL, report.json and models.png.
+    training traces are excluded. Writes per-question JSONL, report.json and models.png. With --split,
+    --limit is per mailbox and the table also counts answers right in the model's own words (not rows
+    shown by grounding in their place).
 
     Example: quarry eval agent -m local:smollm2-135m -m local:qwen2.5-coder-1.5b -q sample_corpus/gold_questions.jsonl --limit 20
     """
-    from quarry.evals.evaluation import evaluate_models
     from quarry.finetune.registry import open_with_adapters
+
+    if (questions is None) == (split is None):
+        raise InputError("give --questions FILE (asked of the store in --db) or --split train|eval (the corpus family)")
+    if split is not None:
+        _family_agent(model, split, limit, profile, json_out)
+        return
+    from quarry.evals.evaluation import evaluate_models
 
     report = evaluate_models(model, questions, resolve_db(db), limit=limit, out_dir=out, profile=profile,
                              max_steps=max_steps, max_tokens=max_tokens, on_done=_progress(json_out),
@@ -170,6 +182,33 @@ def eval_agent(
     console.print(_summary_table("agent evaluation", report.models))
     console.print(_split_line(report.split))
     console.print(f"per-question results and report.json in {report.out_dir}; chart {report.chart}")
+
+
+def _family_agent(specs: list[str], split: Literal["train", "eval"], limit: int | None, profile, json_out: bool) -> None:
+    """`eval agent --split`: per facts column, each model's right answers over every mailbox of the split."""
+    from quarry.evals.family_agent import evaluate_family_agent
+    from quarry.finetune.registry import open_with_adapters
+
+    progress = _progress(json_out)
+    report = evaluate_family_agent(specs, split, limit=limit, profile=profile, opener=open_with_adapters,
+                                   on_done=(lambda box, facts, o: progress(o)) if progress else None)
+    if json_out:
+        print_json(report.model_dump())
+        return
+    table = Table(title=f"agent over the {split} mailboxes ({limit or 'all'} questions each)")
+    for header in ("facts", "model", "right", "own words", "ids cut", "rows shown", "p50 s", "p95 s"):
+        table.add_column(header, overflow="fold")
+    for facts, scores in report.totals.items():
+        for spec, score in scores.items():
+            n = score.summary.n
+            table.add_row(facts, spec, f"{score.correct}/{n} ({score.correct / n:.0%})", f"{score.own_words}/{n}",
+                          str(score.summary.citations_cut), str(score.summary.fallbacks),
+                          f"{score.summary.latency_p50_s:.1f}", f"{score.summary.latency_p95_s:.1f}")
+    console.print(table)
+    for box, columns in report.mailboxes.items():
+        line = "  ".join(f"{facts} {s.correct}/{s.summary.n}" for facts, by_spec in columns.items()
+                         for s in by_spec.values())
+        console.print(f"{split}/{box}: {line}", highlight=False)
 
 
 def _ratio_line(name: str, value: float | None, pattern: str) -> str:
