@@ -31,6 +31,7 @@ from pathlib import Path
 from quarry.evals.corpora import Mailbox, mailboxes
 from quarry.evals.family_agent import evaluate_family_agent
 from quarry.evals.gold import build_gold_store
+from quarry.evals.report import QuestionOutcome
 from quarry.finetune.export import export_gguf_lora
 from quarry.finetune.registry import SHIPPED_DIR, AdapterRecord, model_spec
 from quarry.finetune.student import StudentInfo
@@ -42,7 +43,7 @@ from quarry.teach.teacher import generate_traces
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _traces(work: Path, args: argparse.Namespace) -> tuple[Path, dict[str, int], dict[str, int]]:
+def _traces(work: Path, args: argparse.Namespace) -> tuple[Path, dict[str, dict[str, int]], dict[str, int]]:
     """Verified traces of every chosen train mailbox (each in its own gold store), as one training JSONL."""
     out = work / "traces.jsonl"
     lines: list[str] = []
@@ -66,8 +67,10 @@ def _traces(work: Path, args: argparse.Namespace) -> tuple[Path, dict[str, int],
             store.close()
     out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     # Every verified trace in a work store is training data, also those of earlier runs of this script.
-    teachers = [json.loads(line)["metadata"].get("teacher", "chat") for line in lines]
-    return out, dict(Counter(teachers)), per_mailbox
+    metadata = [json.loads(line)["metadata"] for line in lines]
+    counts = {"teacher": dict(Counter(m.get("teacher", "chat") for m in metadata)),
+              "template": dict(Counter(m.get("template", "?") for m in metadata))}
+    return out, counts, per_mailbox
 
 
 def _train_mailboxes(names: str | None) -> list[Mailbox]:
@@ -85,6 +88,11 @@ def _progress(info: StepInfo) -> None:
     eval_part = f" eval {info.eval_loss:.3f}" if info.eval_loss is not None else ""
     print(f"step {info.step}/{info.total_steps} loss {info.loss:.3f}{eval_part} {info.tokens_per_s:.0f} tok/s",
           file=sys.stderr, flush=True)
+
+
+def _answered(mailbox: str, facts: str, outcome: QuestionOutcome) -> None:
+    print(f"eval/{mailbox} {facts} {outcome.id}: {'right' if outcome.correct else 'wrong'} "
+          f"({outcome.latency_s:.1f} s)", file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -123,7 +131,8 @@ def main() -> None:
         path=gguf.name, shipped=True,
     )
     owned_spec = model_spec(record.model_copy(update={"path": str(gguf)}))
-    report = evaluate_family_agent([owned_spec], "eval", limit=args.eval_limit, profile="student")
+    report = evaluate_family_agent([owned_spec], "eval", limit=args.eval_limit, profile="student",
+                                   on_done=_answered)
     (work / f"eval-{args.name}.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     extracted, gold = report.totals["extracted"][owned_spec], report.totals["gold"][owned_spec]
     record.metrics = {
@@ -138,8 +147,8 @@ def main() -> None:
     }
     record.provenance = {
         "command": "python scripts/ship_adapter.py " + shlex.join(sys.argv[1:]), "seed": args.seed,
-        "data_hash": result.data_hash, "traces": counts, "traces_per_mailbox": per_mailbox,
-        "teacher": ", ".join(sorted(counts)), "note": args.note,
+        "data_hash": result.data_hash, "traces": counts["teacher"], "traces_per_mailbox": per_mailbox,
+        "traces_per_template": counts["template"], "teacher": ", ".join(sorted(counts["teacher"])), "note": args.note,
         "train_config": config.model_dump(mode="json", exclude={"traces", "out"}),
         "dataset": run_config["dataset"], "device": result.device,
     }

@@ -211,3 +211,20 @@ def test_a_new_process_loads_the_saved_prompt_prefix_instead_of_evaluating_it(sm
     assert repaired.usage.cached_tokens == 0 and (repaired.text, repaired.tool_calls) == (first.text, first.tool_calls)
     assert saved[0].stat().st_size > 100_000  # evaluated again and saved again
     local._load.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b"])
+def test_the_fixed_prefix_is_the_system_prompt_and_tools_in_every_template(name):
+    """SmolLM2 and Qwen render the system turn then the user turn; Gemma folds the system prompt into the
+    first user turn: in each, the saved prefix holds the system prompt and tools and stops before the question."""
+    from quarry.llm.catalog import model_path
+    from quarry.llm.decode import shared_length
+
+    model = LocalModel(model_path(name))
+    system = "You answer questions about the user's mail. " * 20
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": "Today is Monday.\nWhen is dinner?"}]
+    prefix = model.fixed_prefix(messages, TOOLS)
+    prompt = model.tokenize(model.format.render(messages, TOOLS, add_generation_prompt=True))
+    text = model.llm.detokenize(prefix, special=True).decode()
+    assert shared_length(prompt, prefix) == len(prefix) < len(prompt)
+    assert system.strip() in text and '"calendar_list"' in text and "Today" not in text

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from quarry.finetune.registry import SHIPPED_DEFAULT
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -104,7 +106,7 @@ def test_chat_good_and_bad_become_pairs_of_the_next_dpo_retrain(sample_store, tm
     assert result["feedback"] == {"good": 1, "bad": 2, "good_vs_bad": 1, "bad_vs_teacher": 1, "unpaired": {}}
     (round_one,) = result["rounds"]
     assert round_one["pairs"]["feedback"] == 1 and round_one["pairs"]["feedback_teacher"] == 1
-    assert round_one["trained"]["dpo"]["steps"] == 1 and result["started_from"] == "quarry-smollm2-v1"
+    assert round_one["trained"]["dpo"]["steps"] == 1 and result["started_from"] == SHIPPED_DEFAULT
     pairs = [json.loads(line) for line in (Path(result["run_dir"]) / "round-1" / "pairs.jsonl").read_text().splitlines()]
     feedback = {p["rejected"]["messages"][-1]["content"]: p for p in pairs if p["source"].startswith("feedback")}
     assert feedback["It was last spring."]["chosen"]["messages"][-1]["content"].startswith("The board dinner is at")
