@@ -1,8 +1,8 @@
 """First-answer latency of a fresh `quarry ask`, with and without the saved prompt prefix, and later answers.
 
-Each question is asked by a new `quarry ask --json` process twice: "cold", with the prefix states this
-script created removed first (the process evaluates the system prompt and tools itself, as before
-llm.prefix_cache), and "warm", loading the state the cold run saved. Then one process (an AgentSession,
+Each question is asked by a new `quarry ask --json` process twice: "cold", with no saved prefix state (the
+process evaluates the system prompt and tools itself, as before llm.prefix_cache), and "warm", loading the
+state the cold run saved. The user's saved states are set aside for the run and put back after it. Then one process (an AgentSession,
 as `quarry chat` holds) asks every question in turn: its later answers reuse the prefix in memory.
 Prints p50 of the agent's own latency and of the whole process (start, model load, answer), and the
 warm/cold ratios measured in this run. The store is sample_corpus/ ingested by the rules, as `make demo`.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -68,19 +69,29 @@ def main() -> None:
     questions = [q.question for q in load_questions(CORPUS / "gold_questions.jsonl")
                  if q.answer_type != "calendar_add"][: args.n]
     kv = config.quarry_home() / "cache" / "kv"
-    before = set(kv.glob("*.kv")) if kv.is_dir() else set()
+    aside = kv.with_name("kv.set-aside-by-bench")
+    if kv.is_dir():
+        kv.rename(aside)
+    try:
+        _run(questions, kv, args.model)
+    finally:
+        shutil.rmtree(kv, ignore_errors=True)
+        if aside.is_dir():
+            aside.rename(kv)
+
+
+def _run(questions: list[str], kv: Path, model: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="quarry-first-answer-") as tmp:
         db = _store(Path(tmp) / "demo.duckdb")
         cold, warm = [], []
         for question in questions:
-            for path in set(kv.glob("*.kv")) - before if kv.is_dir() else ():
-                path.unlink()  # only the states this script created
-            cold.append(_ask(question, db, args.model))
-            warm.append(_ask(question, db, args.model))
+            shutil.rmtree(kv, ignore_errors=True)
+            cold.append(_ask(question, db, model))
+            warm.append(_ask(question, db, model))
             print(f"{question[:50]:50s} cold {cold[-1][0]:5.1f} s ({cold[-1][1]:5.1f} s process)  "
                   f"warm {warm[-1][0]:5.1f} s ({warm[-1][1]:5.1f} s process, {warm[-1][2]} tokens cached)",
                   file=sys.stderr)
-        session = AgentSession(db, args.model or default_model_spec(), opener=open_with_adapters)
+        session = AgentSession(db, model or default_model_spec(), opener=open_with_adapters)
         try:
             later = [session.ask(question).latency_s for question in questions][1:]
         finally:
