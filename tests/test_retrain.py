@@ -111,5 +111,6 @@ def test_chat_good_and_bad_become_pairs_of_the_next_dpo_retrain(sample_store, tm
     feedback = {p["rejected"]["messages"][-1]["content"]: p for p in pairs if p["source"].startswith("feedback")}
     assert feedback["It was last spring."]["chosen"]["messages"][-1]["content"].startswith("The board dinner is at")
     lone = feedback["Somewhere in town."]
-    assert lone["chosen"]["messages"][1]["content"] == "Which venue hosts the Lumenfield board dinner?"
+    asked = lone["chosen"]["messages"][1]["content"].splitlines()  # the dated user turn the model saw
+    assert asked[0].startswith("Today is ") and asked[1:] == ["Which venue hosts the Lumenfield board dinner?"]
     assert lone["chosen"]["messages"][-1]["content"].startswith("At Gramercy Tavern")
