@@ -26,25 +26,12 @@ from pathlib import Path
 from quarry import config
 from quarry.agent.session import AgentSession
 from quarry.evals.gold import load_questions
-from quarry.extract.pipeline import ingest
+from quarry.evals.family_agent import extracted_store
 from quarry.finetune.registry import default_model_spec, open_with_adapters
-from quarry.store.calendar import import_ics
-from quarry.store.session import StoreSession
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "sample_corpus"
 QUARRY = Path(sys.executable).with_name("quarry")
-
-
-def _store(db: Path) -> Path:
-    ingest([CORPUS / "mail", CORPUS / "docs"], db)
-    store = StoreSession(db)
-    try:
-        with store.writer() as con:
-            import_ics(con, CORPUS / "my_calendar.ics")
-    finally:
-        store.close()
-    return db
 
 
 def _ask(question: str, db: Path, model: str | None) -> tuple[float, float, int]:
@@ -82,7 +69,7 @@ def main() -> None:
 
 def _run(questions: list[str], kv: Path, model: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="quarry-first-answer-") as tmp:
-        db = _store(Path(tmp) / "demo.duckdb")
+        db = extracted_store(CORPUS, Path(tmp) / "demo.duckdb")
         cold, warm = [], []
         for question in questions:
             shutil.rmtree(kv, ignore_errors=True)

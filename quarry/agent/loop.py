@@ -224,7 +224,7 @@ def run_agent(
         schema = schema_description()
     started = perf_counter()
     run = _Run(model, tools, ctx, profile, max_tokens, on_step, cancel, sampling or Sampling())
-    run.messages = [*opening(profile, schema, question, ctx.now)]
+    run.messages = opening(profile, schema, question, ctx.now)
     answer = run.act(max_steps)
     forced = answer is None
     if answer is None:

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from quarry.agent.prompts import Profile
-from quarry.evals.corpora import Mailbox, Split, mailboxes
+from quarry.evals.corpora import Split, mailboxes
 from quarry.evals.evaluation import ModelOpener, eval_context, held_out_questions, run_structured
 from quarry.evals.gold import build_gold_store, corpus_inputs
 from quarry.evals.report import ModelSummary, QuestionOutcome, summarize
@@ -48,14 +48,14 @@ def column_score(outcomes: list[QuestionOutcome]) -> ColumnScore:
                        own_words=sum(o.correct and o.fallback is None for o in outcomes))
 
 
-def extracted_store(box: Mailbox, path: Path) -> Path:
-    """The mailbox as a user would have it: mail and documents ingested (rules extractor), calendar imported."""
+def extracted_store(corpus: Path, path: Path) -> Path:
+    """A corpus as a user would have it: mail and documents ingested (rules extractor), calendar imported."""
     from quarry.extract.pipeline import ingest
     from quarry.store.calendar import import_ics
     from quarry.store.session import StoreSession
 
-    ingest(corpus_inputs(box.root), path, workers=1)
-    calendar = box.root / "my_calendar.ics"
+    ingest(corpus_inputs(corpus), path, workers=1)
+    calendar = corpus / "my_calendar.ics"
     if calendar.is_file():
         store = StoreSession(path)
         try:
@@ -74,7 +74,7 @@ def evaluate_family_agent(specs: list[str], split: Split = "eval", *, limit: int
     pooled: dict[tuple[str, str], list[QuestionOutcome]] = {}
     with tempfile.TemporaryDirectory(prefix="quarry-family-agent-") as tmp:
         for box in mailboxes(split):
-            stores = {"extracted": extracted_store(box, Path(tmp) / f"{box.name}-extracted.duckdb"),
+            stores = {"extracted": extracted_store(box.root, Path(tmp) / f"{box.name}-extracted.duckdb"),
                       "gold": build_gold_store(box.root, Path(tmp) / f"{box.name}-gold.duckdb")}
             per_box[box.name] = {}
             for facts in FACTS:

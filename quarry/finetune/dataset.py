@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from quarry.errors import InputError, TrainingError
+from quarry.llm.tokens import shared_length
 from quarry.store.traces import TraceMetadata
 
 IGNORE = -100
@@ -289,15 +290,6 @@ def _shareable(example: Example) -> int:
     return max(0, min(first - 1, len(example.input_ids) - 1))
 
 
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def prefix_groups(examples: list[Example]) -> list[tuple[int, list[Example]]]:
     """Examples grouped by a shared token prefix of at least MIN_SHARED_PREFIX tokens: (length, group).
 
@@ -308,7 +300,7 @@ def prefix_groups(examples: list[Example]) -> list[tuple[int, list[Example]]]:
     for example in sorted(examples, key=lambda e: e.input_ids):
         if groups:
             shared, members = groups[-1]
-            length = min(shared, _common_prefix(members[0].input_ids, example.input_ids), _shareable(example))
+            length = min(shared, shared_length(members[0].input_ids, example.input_ids), _shareable(example))
             if length >= MIN_SHARED_PREFIX:
                 groups[-1] = (length, [*members, example])
                 continue
@@ -347,7 +339,7 @@ def pack(examples: list[Example], batch_tokens: int, seed: int | None = None) ->
 def pair_batch(chosen: Example, rejected: Example) -> PackedBatch:
     """A preference pair as one row: segment 0 the chosen conversation, 1 the rejected one, their common
     prefix (system prompt, tools, question, shared first steps) held once."""
-    prefix = min(_common_prefix(chosen.input_ids, rejected.input_ids), _shareable(chosen), _shareable(rejected))
+    prefix = min(shared_length(chosen.input_ids, rejected.input_ids), _shareable(chosen), _shareable(rejected))
     row = PackedBatch()
     if prefix >= MIN_SHARED_PREFIX:
         row.share(chosen.input_ids[:prefix])

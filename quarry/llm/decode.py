@@ -18,6 +18,7 @@ import numpy as np
 from quarry.errors import ContextFull
 from quarry.llm.grammar import GrammarGuard
 from quarry.llm.llamacpp import llama_cpp, token_bytes
+from quarry.llm.tokens import shared_length
 
 _TOP_K = 40
 #: Attribute on the Llama object: (prompt tokens, next-token logits) of the last fully evaluated prompt.
@@ -72,16 +73,6 @@ def _constrained_pick(logits: np.ndarray, temperature: float, rng: np.random.Gen
     masked = np.full_like(logits, -np.inf)
     masked[allowed] = logits[allowed]
     return _pick(masked, temperature, rng)
-
-
-def shared_length(a: Any, b: list[int]) -> int:
-    """How many leading tokens two token sequences share."""
-    shared = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        shared += 1
-    return shared
 
 
 def _feed_prompt(llm: Any, tokens: list[int]) -> tuple[int, np.ndarray | None]:

@@ -10,6 +10,7 @@ starts its first answer from the question.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -24,9 +25,10 @@ from quarry.errors import ModelError
 from quarry.llm import accounting
 from quarry.llm.base import ChatMessage, Reply, ToolSpec, Usage
 from quarry.llm.chat_format import ChatFormat
-from quarry.llm.decode import generate, shared_length
+from quarry.llm.decode import generate
 from quarry.llm.gguf_meta import read_metadata
 from quarry.llm.prefix_cache import PrefixCache
+from quarry.llm.tokens import shared_length
 from quarry.llm.grammar import step_grammar
 
 #: Room for the teacher prompt and six tool steps; every catalog model was trained on at least this.
@@ -95,6 +97,7 @@ class LocalModel:
         self.threads = threads
         self.prefix_cache = PrefixCache(config.quarry_home() / "cache" / "kv", self.path, self.adapter,
                                         n_ctx) if prefix_cache else None
+        self._prefixes: dict[str, list[int]] = {}
 
     @property
     def _loaded(self) -> _Loaded:
@@ -116,9 +119,12 @@ class LocalModel:
         prompt and these tools (found by rendering two different questions), empty without a system prompt."""
         if len(messages) < 2 or messages[0].get("role") != "system" or messages[1].get("role") != "user":
             return []
-        renders = [self.tokenize(self.format.render([messages[0], {"role": "user", "content": probe}], tools,
-                                                    add_generation_prompt=False)) for probe in ("A", "B")]
-        return renders[0][: shared_length(*renders)]
+        key = json.dumps([messages[0], tools], sort_keys=True)  # every step of a run asks again: render once
+        if key not in self._prefixes:
+            renders = [self.tokenize(self.format.render([messages[0], {"role": "user", "content": probe}], tools,
+                                                        add_generation_prompt=False)) for probe in ("A", "B")]
+            self._prefixes[key] = renders[0][: shared_length(*renders)]
+        return self._prefixes[key]
 
     def chat(
         self,

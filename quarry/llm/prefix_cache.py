@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from quarry.llm.decode import shared_length
+from quarry.llm.tokens import shared_length
 from quarry.llm.llamacpp import llama_cpp
 
 #: Prefixes shorter than this are cheaper to evaluate than to load.

@@ -6,7 +6,7 @@ fact has two fields, its name (title or task) and the rest (place, owner, the ev
 tokenized by the same SQL expression as the full-text index. Each field is scored by BM25 over the facts
 of that kind and the name counts twice, so a long evidence sentence neither dilutes a name match nor
 outranks it. Ties go to facts stated in a message (they can be cited). Question words ("when",
-"where", ...) are dropped from the text, since they name no fact.
+"where", ...) are dropped from the text beside the index's own stopwords, since they name no fact.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ _KINDS: dict[str, tuple[str, str, str, str]] = {
 }
 #: How much a name match counts against a match in the rest of the text.
 NAME_WEIGHT = 2.0
-_QUESTION_WORDS = ("when", "what", "where", "who", "whom", "which", "how", "does", "did", "is", "am", "still")
+_QUESTION_WORDS = ("when", "what", "where", "who", "whom", "which", "how", "does", "did", "am", "still")
 
 
 def find_facts(con: duckdb.DuckDBPyConnection, text: str, kind: FactKind, k: int = 3) -> QueryResult:

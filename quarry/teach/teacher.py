@@ -136,7 +136,7 @@ def _citations(message_ids: list[str]) -> str:
 def oracle_trace(question: SynthQuestion, tools: dict[str, Tool], ctx: ToolContext, schema: str) -> Trace:
     """The known-correct conversation for a synthesized question, its tool calls executed for real."""
     started = perf_counter()
-    messages: list[ChatMessage] = [*opening("teacher", schema, question.gold.question, ctx.now)]
+    messages: list[ChatMessage] = opening("teacher", schema, question.gold.question, ctx.now)
     for i, step in enumerate(question.steps):
         call = ToolCall(id=f"call_{i}_0", name=step.tool, arguments=step.arguments)
         messages.append(Reply(tool_calls=[call]).as_assistant_message())
