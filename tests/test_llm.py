@@ -218,7 +218,7 @@ def test_the_fixed_prefix_is_the_system_prompt_and_tools_in_every_template(name)
     """SmolLM2 and Qwen render the system turn then the user turn; Gemma folds the system prompt into the
     first user turn: in each, the saved prefix holds the system prompt and tools and stops before the question."""
     from quarry.llm.catalog import model_path
-    from quarry.llm.decode import shared_length
+    from quarry.llm.tokens import shared_length
 
     model = LocalModel(model_path(name))
     system = "You answer questions about the user's mail. " * 20
