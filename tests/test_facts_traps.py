@@ -135,3 +135,18 @@ def test_a_note_naming_the_day_of_an_event_moved_in_mail_is_a_source_of_that_eve
         con.close()
     assert rows == [("board dinner", utc("2026-11-20T00:30"), "moved", "invite@lumen.example")]
     assert changes == [("created", False), ("mentioned", True), ("moved", False)]
+
+
+def test_a_scam_and_a_sales_pitch_set_no_deadline_while_a_bake_sale_stays_an_event(fact_mailbox):
+    add = fact_mailbox.add
+    add("m1", "Your account will be permanently suspended unless you verify your identity by Friday 13 March.",
+        thread="t1", sent="2026-03-10T09:00:00+00:00", subject="Action required")
+    add("m2", "Spring offer: 30% off all kit until Sunday 15 March. Entries for the league close Friday 20 March.",
+        thread="t2", sent="2026-03-10T09:00:00+00:00", subject="News from the shop")
+    add("m3", "The bake sale is on Friday 13 March at 3pm in the hall.", thread="t3",
+        sent="2026-03-10T09:00:00+00:00", subject="Bake sale")
+    extract_pending(fact_mailbox.con, "rules")
+    deadlines = fact_mailbox.con.execute("SELECT message_id, due_at FROM deadlines ORDER BY 1").fetchall()
+    assert deadlines == [("m2", utc("2026-03-20T00:00"))]  # the entries, not the offer nor the scam
+    events = fact_mailbox.con.execute("SELECT message_id, starts_at FROM events").fetchall()
+    assert events == [("m3", utc("2026-03-13T15:00"))]

@@ -23,6 +23,7 @@ from quarry.extract.facts import (
     SourceText,
     Topic,
 )
+from quarry.extract.distractors import is_promotion, is_scam
 from quarry.extract.titles import EVENT_RE, clean_subject, event_title, is_eventish
 
 VERSION = "rules-1"
@@ -194,9 +195,10 @@ class RulesExtractor:
         facts: list[Fact] = []
         base = {"extractor": self.name, "model": None, "extractor_version": self.version, **src.provenance()}
         last_day: date | None = None
-        for sentence in sentences(src.body):
+        for sentence in sentences("" if is_scam(src) else src.body):
             found = find_dates(sentence, src.reference, default_day=last_day)
-            facts.extend(self._sentence_facts(sentence, found, src, base))
+            if not is_promotion(sentence):
+                facts.extend(self._sentence_facts(sentence, found, src, base))
             if found:
                 last_day = found[-1].start.astimezone(src.reference.tzinfo).date()
         facts = _details_folded(facts, src)
