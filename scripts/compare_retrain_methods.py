@@ -3,17 +3,18 @@
 Every step is the product's own code (`teach.sampling`, `teach.rounds`, `finetune.train`,
 `finetune.preference`, `evals.evaluation`):
 
-  1. a store of the train mailboxes with their gold facts; `--questions` synthesized questions from it;
+  1. a store of the train mailboxes (default: every one but the sample corpus) with their gold facts;
+     `--questions` synthesized questions from it;
   2. the starting adapter (default: the live one, e.g. the shipped SmolLM2 adapter) answers each
      `--samples` times at `--temperature`, scored by the strict reward (the round's reward);
   3. three candidates continue from the same weights with the same optimizer-step budget: `sft` on the
      oracle's traces of the same questions, `rft` on the distinct right samples, `dpo` on right-vs-wrong pairs;
-  4. start + the three candidates answer the eval mailbox's gold questions (the store the user would
-     have: `--eval-db`), strictly scored; accuracy, ids cut, rows shown, training seconds.
+  4. start + the three candidates answer the gold questions of every eval mailbox (`evals.family_agent`,
+     `--columns`: over extracted and/or gold facts), strictly scored; right, own words, training seconds.
 
 Usage:
-  .venv/bin/python scripts/compare_retrain_methods.py --eval-db EVAL.duckdb \\
-      --eval-questions corpora/eval/family/gold_questions.jsonl --out /tmp/methods [--train school netball]
+  .venv/bin/python scripts/compare_retrain_methods.py --out /tmp/methods [--train school netball] \\
+      [--eval-limit 12 --columns gold]
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import sys
 from pathlib import Path
 from time import perf_counter
 
-from quarry.evals.evaluation import evaluate_models
+from quarry.evals.corpora import mailboxes
+from quarry.evals.family_agent import FACTS, evaluate_family_agent
 from quarry.finetune import registry
 from quarry.finetune.preference import PreferenceConfig, train_preference, write_pairs
 from quarry.finetune.train import TrainConfig, train
@@ -35,7 +37,7 @@ from quarry.teach.sampling import SamplingConfig, distinct_right, sample_questio
 from quarry.teach.synthesis import synthesize
 from quarry.teach.teacher import DEFAULT_HELDOUT, generate_traces, heldout_hashes
 
-ROOT = Path(__file__).resolve().parent.parent
+TRAIN_MAILBOXES = [m.name for m in mailboxes("train") if m.name != "sample"]
 
 
 def _train_store(names: list[str], out: Path) -> Path:
@@ -47,11 +49,12 @@ def _train_store(names: list[str], out: Path) -> Path:
     path = out / "train.duckdb"
     if path.exists():
         return path
-    ingest([ROOT / "corpora" / "train" / n / "mail" for n in names], path)
+    roots = {m.name: m.root for m in mailboxes("train")}
+    ingest([roots[n] / "mail" for n in names], path)
     con = connect(path)
     try:
         for name in names:
-            load_gold_facts(con, ROOT / "corpora" / "train" / name / "gold_facts.json")
+            load_gold_facts(con, roots[name] / "gold_facts.json")
     finally:
         con.close()
     return path
@@ -67,10 +70,10 @@ def _timed(label: str, fn, *args, **kwargs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", nargs="+", default=["school"])
-    parser.add_argument("--eval-db", type=Path, required=True)
-    parser.add_argument("--eval-questions", type=Path, required=True)
-    parser.add_argument("--eval-limit", type=int, default=None)
+    parser.add_argument("--train", nargs="+", default=TRAIN_MAILBOXES, choices=[m.name for m in mailboxes("train")])
+    parser.add_argument("--eval-limit", type=int, default=12, help="gold questions per eval mailbox")
+    parser.add_argument("--columns", nargs="+", default=list(FACTS), choices=FACTS,
+                        help="facts the eval questions are asked over")
     parser.add_argument("--questions", type=int, default=16)
     parser.add_argument("--samples", type=int, default=4)
     parser.add_argument("--temperature", type=float, default=0.8)
@@ -88,9 +91,9 @@ def main() -> None:
     figures: dict = {"start": active.name, "train": args.train, "steps": args.steps}
     try:
         # The oracle's traces first, on an empty trace store, so both draws are the same questions.
-        summary = generate_traces(store, "oracle", args.questions, args.seed, heldout=args.eval_questions,
-                                  out=args.out / "sft.jsonl")
-        held = heldout_hashes(DEFAULT_HELDOUT) | heldout_hashes(args.eval_questions)
+        # Eval questions are another mailbox's: only the sample corpus's held-out wordings need keeping out.
+        summary = generate_traces(store, "oracle", args.questions, args.seed, out=args.out / "sft.jsonl")
+        held = heldout_hashes(DEFAULT_HELDOUT)
         questions = synthesize(store.reader(), args.questions, args.seed, held).questions
         sampling = SamplingConfig(samples=args.samples, temperature=args.temperature, seed=args.seed)
         (sampled, reward), figures["sampling_s"] = _timed("sampling", sample_questions, store, start.spec,
@@ -118,10 +121,13 @@ def main() -> None:
             continue
         _, figures["train_s"][name] = _timed(f"train {name}", fn, config)
         specs[name] = serve_policy(args.out / name, student, args.out / f"{name}.gguf").spec
-    report, figures["eval_s"] = _timed("eval", evaluate_models, list(specs.values()), args.eval_questions,
-                                       args.eval_db, limit=args.eval_limit, out_dir=args.out / "eval")
-    figures["eval"] = {name: {k: getattr(report.models[spec], k) for k in ("n", "accuracy", "latency_p50_s")}
-                       for name, spec in specs.items()}
+    report, figures["eval_s"] = _timed("eval", evaluate_family_agent, list(specs.values()), "eval",
+                                       limit=args.eval_limit, profile="student", columns=tuple(args.columns))
+    figures["eval"] = {facts: {name: {"n": scores[spec].summary.n, "right": scores[spec].correct,
+                                      "own_words": scores[spec].own_words,
+                                      "p50_s": scores[spec].summary.latency_p50_s}
+                               for name, spec in specs.items()}
+                       for facts, scores in report.totals.items()}
     (args.out / "figures.json").write_text(json.dumps(figures, indent=2, default=str), encoding="utf-8")
     print(json.dumps(figures, indent=2, default=str))
 

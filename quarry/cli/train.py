@@ -126,6 +126,7 @@ def retrain_command(
     """
     from quarry.errors import StoreError
     from quarry.teach.retrain import RetrainConfig, parse_methods, retrain
+    from quarry.teach.rounds import RoundSettings
     from quarry.teach.sampling import SamplingConfig
 
     path = resolve_db(db)
@@ -133,9 +134,9 @@ def retrain_command(
         raise StoreError(f"{path}: no Quarry store here (run `quarry ingest` first or pass --db)")
     config = RetrainConfig(db=path, method=parse_methods(method), teacher=teacher, n=n, from_feedback=from_feedback,
                            student=student, from_scratch=from_scratch, questions=questions, eval_limit=eval_limit,
-                           eval_db=eval_db, epochs=epochs, max_steps=max_steps, seed=seed, name=name, rounds=rounds,
-                           round_questions=round_questions, beta=beta, dpo_lr=dpo_lr,
-                           sampling=SamplingConfig(samples=samples, temperature=temperature))
+                           eval_db=eval_db, epochs=epochs, max_steps=max_steps, seed=seed, name=name,
+                           rounds=RoundSettings(rounds=rounds, questions=round_questions, beta=beta, dpo_lr=dpo_lr,
+                                                sampling=SamplingConfig(samples=samples, temperature=temperature)))
     bar, on_step = _training_bar()
     with bar:
         result = retrain(config, on_stage=None if json_out else err_console.print, on_step=on_step,

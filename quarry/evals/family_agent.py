@@ -68,16 +68,17 @@ def extracted_store(corpus: Path, path: Path) -> Path:
 
 def evaluate_family_agent(specs: list[str], split: Split = "eval", *, limit: int | None = None,
                           profile: Profile | None = None, opener: ModelOpener = open_model,
-                          on_done: Callable[[str, str, QuestionOutcome], None] | None = None) -> FamilyAgentReport:
-    """Each model on the first `limit` gold questions of every mailbox of `split`, over both facts columns."""
+                          on_done: Callable[[str, str, QuestionOutcome], None] | None = None,
+                          columns: tuple[Facts, ...] = FACTS) -> FamilyAgentReport:
+    """Each model on the first `limit` gold questions of every mailbox of `split`, over the facts `columns`."""
     per_box: dict[str, dict[str, dict[str, ColumnScore]]] = {}
     pooled: dict[tuple[str, str], list[QuestionOutcome]] = {}
     with tempfile.TemporaryDirectory(prefix="quarry-family-agent-") as tmp:
         for box in mailboxes(split):
-            stores = {"extracted": extracted_store(box.root, Path(tmp) / f"{box.name}-extracted.duckdb"),
-                      "gold": build_gold_store(box.root, Path(tmp) / f"{box.name}-gold.duckdb")}
+            builders = {"extracted": extracted_store, "gold": build_gold_store}
+            stores = {facts: builders[facts](box.root, Path(tmp) / f"{box.name}-{facts}.duckdb") for facts in columns}
             per_box[box.name] = {}
-            for facts in FACTS:
+            for facts in columns:
                 questions, _ = held_out_questions(box.gold_questions, stores[facts], limit)
                 per_box[box.name][facts] = {}
                 for spec in specs:
@@ -87,5 +88,5 @@ def evaluate_family_agent(specs: list[str], split: Split = "eval", *, limit: int
                     per_box[box.name][facts][spec] = column_score(outcomes)
                     pooled.setdefault((facts, spec), []).extend(outcomes)
     totals = {facts: {spec: column_score(pooled[(facts, spec)]) for spec in specs if (facts, spec) in pooled}
-              for facts in FACTS}
+              for facts in columns}
     return FamilyAgentReport(split=split, limit=limit, mailboxes=per_box, totals=totals)

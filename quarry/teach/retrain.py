@@ -36,8 +36,8 @@ from quarry.finetune.train import TrainConfig, TrainResult, train
 from quarry.store.session import StoreSession
 from quarry.store.traces import export_jsonl
 from quarry.teach.feedback_pairs import FeedbackPairs, feedback_pairs
-from quarry.teach.rounds import Policy, RoundRecord, RoundsConfig, run_rounds, serve_policy
-from quarry.teach.sampling import Progress, SamplingConfig
+from quarry.teach.rounds import Policy, RoundRecord, RoundsConfig, RoundSettings, run_rounds, serve_policy
+from quarry.teach.sampling import Progress
 from quarry.teach.synthesis import synthesize
 from quarry.teach.teacher import (
     DEFAULT_HELDOUT,
@@ -85,12 +85,8 @@ class RetrainConfig(BaseModel):
     seed: int = 0
     name: str | None = None
     out: Path | None = None
-    #: rft/dpo rounds: how many, questions per round, and how each question is sampled.
-    rounds: int = Field(1, ge=1)
-    round_questions: int = Field(24, ge=1)
-    sampling: SamplingConfig = Field(default_factory=SamplingConfig)
-    beta: float = Field(0.1, gt=0)
-    dpo_lr: float = Field(1e-5, gt=0)
+    #: rft/dpo rounds: how many, questions per round, how each question is sampled, DPO's beta and lr.
+    rounds: RoundSettings = Field(default_factory=RoundSettings)
 
 
 class RetrainResult(BaseModel):
@@ -231,9 +227,8 @@ def retrain(config: RetrainConfig, *, on_stage: Callable[[str], None] | None = N
 
 
 def _rounds_config(config: RetrainConfig, methods: list[Method]) -> RoundsConfig:
-    return RoundsConfig(methods=methods, rounds=config.rounds, questions=config.round_questions,
-                        sampling=config.sampling, epochs=config.epochs, max_steps=config.max_steps,
-                        beta=config.beta, dpo_lr=config.dpo_lr, seed=config.seed)
+    return RoundsConfig(**dict(config.rounds), methods=methods, epochs=config.epochs, max_steps=config.max_steps,
+                        seed=config.seed)
 
 
 def _heldout_hashes(config: RetrainConfig) -> set[str]:

@@ -41,15 +41,21 @@ RoundMethod = Literal["rft", "dpo"]
 _ROUND_SEED_STRIDE = 104729
 
 
-class RoundsConfig(BaseModel):
-    methods: list[RoundMethod]
+class RoundSettings(BaseModel):
+    """How rft/dpo rounds sample and tune; `quarry retrain` carries these as they are."""
+
     rounds: int = Field(1, ge=1)
+    #: Synthesized questions per round.
     questions: int = Field(24, ge=1)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    beta: float = Field(0.1, gt=0)
+    dpo_lr: float = Field(1e-5, gt=0)
+
+
+class RoundsConfig(RoundSettings):
+    methods: list[RoundMethod]
     epochs: int = Field(1, ge=1)
     max_steps: int | None = None
-    beta: float = 0.1
-    dpo_lr: float = 1e-5
     seed: int = 0
 
 
