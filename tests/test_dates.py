@@ -28,6 +28,10 @@ def utc(text: str) -> datetime:
         ("2026-10-21T10:00:00+02:00", "Friday EOD", "2026-10-23T15:00"),
         ("2026-10-21T10:00:00+02:00", "March 3rd at 2:30pm", "2027-03-03T13:30"),
         ("2026-10-21T10:00:00+02:00", "Oct 19 at 10:00", "2026-10-19T08:00"),  # a recent past date keeps its year
+        # Weeks counted from a day: "a week from Thursday" and British "Thursday week" are the Thursday after next.
+        ("2026-10-21T10:00:00+02:00", "a week from Thursday at 10:00", "2026-10-29T09:00"),
+        ("2026-10-21T10:00:00+02:00", "Thursday week at 7pm", "2026-10-29T18:00"),
+        ("2026-10-21T10:00:00+02:00", "3 days from now at 9am", "2026-10-24T07:00"),
         ("2026-10-21T10:00:00+02:00", "2026-11-02 14:00", "2026-11-02T13:00"),
         ("2026-10-21T10:00:00+02:00", "at 8 tonight", "2026-10-21T18:00"),
         ("2026-10-21T10:00:00+02:00", "noon tomorrow", "2026-10-22T10:00"),

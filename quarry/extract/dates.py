@@ -43,6 +43,9 @@ _WEEKDAYS = {"mon": MO, "tue": TU, "wed": WE, "thu": TH, "fri": FR, "sat": SA, "
 _WD = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|(?:mon|tues?|wed|thurs?|thu|fri|sat|sun)\.?(?=,|\s*\d))"
 _MON = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _ORD = r"(?:st|nd|rd|th)?"
+_COUNTS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10,
+           "fourteen": 14}
+_COUNT = r"(?:\d{1,2}|" + "|".join(_COUNTS) + ")"
 #: An optional weekday before a date ("Thursday, 19 March", "this Thursday, 19 March").
 _WD_LEAD = rf"(?:(?:this\s+|next\s+|coming\s+)?{_WD},?\s+)?"
 
@@ -60,6 +63,10 @@ _DAY_RE = re.compile(
         (?:eod|cob|end\s+of\s+(?:the\s+)?day|close\s+of\s+business)
         (?:\s+(?:on\s+)?(?P<eodwhen>today|tomorrow|(?:this\s+|next\s+)?{_WD}))?)
     | (?P<rel>day\s+after\s+tomorrow|tomorrow|tmrw|today|tonight|this\s+(?:morning|afternoon|evening))
+    | (?P<wkfrom>(?:a\s+|one\s+)?week\s+(?:from|on)\s+(?:this\s+|next\s+)?(?P<wkwd>{_WD}))
+    | (?P<wdweek>(?P<wwd>{_WD})\s+week)(?!\s+(?:of|after|before|\d))
+    | (?P<later>in\s+(?P<count>{_COUNT})\s+(?P<unit>days?|weeks?)(?:['’]s\s+time)?
+        | (?P<count2>{_COUNT})\s+(?P<unit2>days?|weeks?)\s+from\s+(?:now|today))
     | (?P<wd>(?:(?P<mod>next|this|coming|this\s+coming)\s+)?{_WD})
     )\b(?!-\d)""",
     re.IGNORECASE | re.VERBOSE,
@@ -187,6 +194,15 @@ def _day_of(match: re.Match, ref: datetime, dayfirst: bool) -> tuple[date | None
         if word in ("tomorrow", "tmrw"):
             return today + timedelta(days=1), None
         return today, (time(19, 0) if word == "tonight" else None)
+    if match.group("wkfrom") or match.group("wdweek"):  # "a week from Thursday", British "Thursday week"
+        word = match.group("wkwd") or match.group("wwd")
+        named = ref.date() + relativedelta(days=1, weekday=_weekday(re.sub(r"^(?:this|next)\s+", "", word, flags=re.I))(+1))
+        return named + timedelta(days=7), None
+    if match.group("later"):  # "in two weeks", "3 days from now"
+        count = (match.group("count") or match.group("count2")).lower()
+        unit = (match.group("unit") or match.group("unit2")).lower()
+        days = (int(count) if count.isdigit() else _COUNTS[count]) * (7 if unit.startswith("week") else 1)
+        return today + timedelta(days=days), None
     return _weekday_date(match, today), None
 
 
