@@ -150,3 +150,12 @@ def test_a_scam_and_a_sales_pitch_set_no_deadline_while_a_bake_sale_stays_an_eve
     assert deadlines == [("m2", utc("2026-03-20T00:00"))]  # the entries, not the offer nor the scam
     events = fact_mailbox.con.execute("SELECT message_id, starts_at FROM events").fetchall()
     assert events == [("m3", utc("2026-03-13T15:00"))]
+
+
+def test_a_confirmation_giving_date_and_time_on_field_lines_is_one_timed_event(fact_mailbox):
+    fact_mailbox.add("m1", "Your appointment is confirmed.\n\nLocation: Town Hall, room 1.14\nDate: Tuesday, 07.04.2026\n"
+                     "Time: 09:20\nBooking number: NK-44\n", thread="t1", sent="2026-03-11T11:45:00+01:00",
+                     subject="Booking confirmed: passport renewal")
+    extract_pending(fact_mailbox.con, "rules")
+    rows = fact_mailbox.con.execute("SELECT title, starts_at, all_day FROM events").fetchall()
+    assert rows == [("passport renewal", utc("2026-04-07T07:20"), False)]  # 09:20 Berlin summer time

@@ -13,7 +13,8 @@ Conventions, stated once here because phrases are ambiguous:
 - a date without a year is the nearest such date that is not more than 90 days in the past;
 - "at 9" without am/pm: 7-11 are morning, 12-6 afternoon/evening ("tonight"/"evening" force pm);
 - EOD / COB / end of day is 17:00 local; a day without a time is an all-day value at local midnight;
-- numeric dates are month-first for senders west of UTC-3 (the Americas), day-first elsewhere.
+- numeric dates are month-first for senders west of UTC-3 (the Americas), day-first elsewhere; dotted ones
+  ("07.04.2026") are day-first everywhere.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ _DAY_RE = re.compile(
     | {_WD_LEAD}(?P<mdate>{_MON}\.?\s+\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD}(?!:))?(?:,?\s+\d{{4}})?)
     | {_WD_LEAD}(?P<dmdate>(?:the\s+)?\d{{1,2}}{_ORD}(?:\s*[-–]\s*\d{{1,2}}{_ORD})?\s+(?:of\s+)?{_MON}\.?
         (?:,?\s+\d{{4}})?)
-    | {_WD_LEAD}(?P<num>\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?)(?![/\d])
+    | {_WD_LEAD}(?P<num>\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?(?![/\d])|\d{{1,2}}\.\d{{1,2}}\.\d{{4}}(?![.\d]))
     | {_WD_LEAD}(?P<nth>the\s+\d{{1,2}}(?:st|nd|rd|th))(?!\s+(?:of\s+)?{_MON})
     | (?P<eom>end\s+of\s+(?:the\s+|this\s+)?month)
     | (?P<eow>end\s+of\s+(?:the\s+|this\s+)?week)
@@ -171,7 +172,8 @@ def _day_of(match: re.Match, ref: datetime, dayfirst: bool) -> tuple[date | None
             return None, None
     for key in ("mdate", "dmdate", "num"):
         if match.group(key):
-            return _explicit(match.group(key), today, dayfirst), None
+            text = match.group(key)  # a dotted date ("07.04.2026") is day-first wherever it is written
+            return _explicit(text, today, dayfirst or (key == "num" and "." in text)), None
     if match.group("nth"):
         day = today + relativedelta(day=int(re.search(r"\d+", match.group("nth")).group()))
         return (day if day >= today - timedelta(days=7) else day + relativedelta(months=1)), None

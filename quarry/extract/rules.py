@@ -24,7 +24,7 @@ from quarry.extract.facts import (
     Topic,
 )
 from quarry.extract.distractors import is_promotion, is_scam
-from quarry.extract.titles import EVENT_RE, clean_subject, event_title, is_eventish
+from quarry.extract.titles import EVENT_RE, clean_subject, event_title, is_eventish, subject_title
 
 VERSION = "rules-1"
 
@@ -184,6 +184,30 @@ def _details_folded(facts: list[Fact], src: SourceText) -> list[Fact]:
     return kept
 
 
+#: A confirmation's own fields, each on a line: "Date: Tuesday, 07.04.2026", "Time: 09:20", "When: Fri 3 May 10am".
+_FIELD = re.compile(r"^[ \t]*(?P<key>date|day|when|datum|time|start(?: time)?|starts|uhrzeit)[ \t]*:[ \t]*(?P<value>\S.*)$",
+                    re.I | re.M)
+_DAY_FIELDS = {"date", "day", "when", "datum"}
+#: "Booking confirmed:", "Terminbestätigung:", "Reservation -": the label of a confirmation's subject, not its name.
+_CONFIRMATION = re.compile(r"^[\w ]{0,30}?\b(?:confirm\w*|\w*bestätigung|booked|reserv\w*)\s*[:\-–]\s*", re.I)
+_FIELD_SPAN = 240
+
+
+def _form_fields(body: str, reference) -> tuple[ResolvedTime, str] | None:
+    """The timed appointment a booking or appointment confirmation states in field lines, and those lines as
+    evidence: the sentence scan sees "Date: ..." and "Time: ..." apart and finds a day without a time."""
+    fields = list(_FIELD.finditer(body))
+    day = next((f for f in fields if f.group("key").lower() in _DAY_FIELDS), None)
+    if day is None:
+        return None
+    clock = next((f for f in fields if f.start() > day.start() and f.group("key").lower() not in _DAY_FIELDS
+                  and f.start() - day.end() < _FIELD_SPAN), None)
+    found = find_dates(f"{day.group('value')} {clock.group('value') if clock else ''}", reference)
+    if not found or found[0].all_day:
+        return None
+    return found[0], body[day.start():(clock or day).end()].strip()
+
+
 class RulesExtractor:
     """Extractor interface: `name`, `model`, `version`, `extract(src) -> list[Fact]`."""
 
@@ -201,6 +225,9 @@ class RulesExtractor:
                 facts.extend(self._sentence_facts(sentence, found, src, base))
             if found:
                 last_day = found[-1].start.astimezone(src.reference.tzinfo).date()
+        form = _form_fields(src.body, src.reference) if not is_scam(src) else None
+        if form is not None and _ahead(form[0], src):
+            facts.insert(0, self._form_event(*form, src, base))
         facts = _details_folded(facts, src)
         facts.extend(self._header_facts(src, base))
         return facts
@@ -251,6 +278,14 @@ class RulesExtractor:
             status=status, phrase=when.phrase if when else None, thread_id=src.thread_id,
             timezone=meant_zone(when, src.reference), evidence=sentence, confidence=confidence, **base,
         )
+
+    def _form_event(self, when: ResolvedTime, evidence: str, src: SourceText, base: dict) -> Event:
+        """A confirmed booking or appointment, named by its subject without the confirmation label."""
+        title = _CONFIRMATION.sub("", subject_title(src.subject, src.reference)) or "appointment"
+        return Event(title=title, starts_at=when.start, ends_at=when.end, participants=[
+                         p.email for p in ([src.sender] if src.sender else []) + src.recipients],
+                     status="scheduled", phrase=when.phrase, thread_id=src.thread_id,
+                     timezone=meant_zone(when, src.reference), evidence=evidence, confidence=0.8, **base)
 
     def _deadline(self, sentence: str, when: ResolvedTime, src: SourceText, base: dict) -> Deadline:
         due = _DUE_TASK.match(sentence)
