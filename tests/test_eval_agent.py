@@ -108,3 +108,15 @@ def test_eval_agent_over_the_eval_mailboxes_scores_extracted_and_gold_facts(tmp_
         total = report["totals"][facts][f"replay:{trace}"]
         assert total["summary"]["n"] == len(names) and 0 <= total["own_words"] <= total["correct"] <= len(names)
         assert all(report["mailboxes"][n][facts][f"replay:{trace}"]["summary"]["n"] == 1 for n in names)
+
+
+def test_family_agent_over_one_facts_column_builds_and_scores_only_that_column(tmp_path):
+    """`columns=("gold",)` (the retrain comparison's choice): no extracted store is built or scored."""
+    from quarry.evals.family_agent import evaluate_family_agent
+
+    trace = tmp_path / "replay.json"
+    trace.write_text(json.dumps({"messages": [{"role": "assistant", "content": "The mailbox does not say."}]}))
+    report = evaluate_family_agent([f"replay:{trace}"], "eval", limit=1, columns=("gold",))
+    assert set(report.totals) == {"gold"}
+    assert all(set(columns) == {"gold"} for columns in report.mailboxes.values())
+    assert report.totals["gold"][f"replay:{trace}"].summary.n == len(report.mailboxes)
