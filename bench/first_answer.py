@@ -2,8 +2,9 @@
 
 Each question is asked by a new `quarry ask --json` process twice: "cold", with no saved prefix state (the
 process evaluates the system prompt and tools itself, as before llm.prefix_cache), and "warm", loading the
-state the cold run saved. The user's saved states are set aside for the run and put back after it. Then one process (an AgentSession,
-as `quarry chat` holds) asks every question in turn: its later answers reuse the prefix in memory.
+state the cold run saved. The user's saved states are set aside for the run and put back after it. Then one
+process (an AgentSession, as `quarry chat` holds) asks every question in turn: its later answers reuse the
+prefix in memory.
 Prints p50 of the agent's own latency and of the whole process (start, model load, answer), and the
 warm/cold ratios measured in this run. The store is sample_corpus/ ingested by the rules, as `make demo`.
 

@@ -37,7 +37,8 @@ from quarry.teach.sampling import SamplingConfig, distinct_right, sample_questio
 from quarry.teach.synthesis import synthesize
 from quarry.teach.teacher import DEFAULT_HELDOUT, generate_traces, heldout_hashes
 
-TRAIN_MAILBOXES = [m.name for m in mailboxes("train") if m.name != "sample"]
+#: The train mailboxes' folders by name, read once from corpora/split.toml.
+TRAIN_ROOTS = {m.name: m.root for m in mailboxes("train")}
 
 
 def _train_store(names: list[str], out: Path) -> Path:
@@ -49,12 +50,11 @@ def _train_store(names: list[str], out: Path) -> Path:
     path = out / "train.duckdb"
     if path.exists():
         return path
-    roots = {m.name: m.root for m in mailboxes("train")}
-    ingest([roots[n] / "mail" for n in names], path)
+    ingest([TRAIN_ROOTS[n] / "mail" for n in names], path)
     con = connect(path)
     try:
         for name in names:
-            load_gold_facts(con, roots[name] / "gold_facts.json")
+            load_gold_facts(con, TRAIN_ROOTS[name] / "gold_facts.json")
     finally:
         con.close()
     return path
@@ -70,7 +70,7 @@ def _timed(label: str, fn, *args, **kwargs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", nargs="+", default=TRAIN_MAILBOXES, choices=[m.name for m in mailboxes("train")])
+    parser.add_argument("--train", nargs="+", default=[n for n in TRAIN_ROOTS if n != "sample"], choices=TRAIN_ROOTS)
     parser.add_argument("--eval-limit", type=int, default=12, help="gold questions per eval mailbox")
     parser.add_argument("--columns", nargs="+", default=list(FACTS), choices=FACTS,
                         help="facts the eval questions are asked over")

@@ -66,6 +66,10 @@ def extracted_store(corpus: Path, path: Path) -> Path:
     return path
 
 
+#: How each facts column's store is built from a mailbox's folder.
+_BUILDERS: dict[Facts, Callable[[Path, Path], Path]] = {"extracted": extracted_store, "gold": build_gold_store}
+
+
 def evaluate_family_agent(specs: list[str], split: Split = "eval", *, limit: int | None = None,
                           profile: Profile | None = None, opener: ModelOpener = open_model,
                           on_done: Callable[[str, str, QuestionOutcome], None] | None = None,
@@ -75,8 +79,7 @@ def evaluate_family_agent(specs: list[str], split: Split = "eval", *, limit: int
     pooled: dict[tuple[str, str], list[QuestionOutcome]] = {}
     with tempfile.TemporaryDirectory(prefix="quarry-family-agent-") as tmp:
         for box in mailboxes(split):
-            builders = {"extracted": extracted_store, "gold": build_gold_store}
-            stores = {facts: builders[facts](box.root, Path(tmp) / f"{box.name}-{facts}.duckdb") for facts in columns}
+            stores = {facts: _BUILDERS[facts](box.root, Path(tmp) / f"{box.name}-{facts}.duckdb") for facts in columns}
             per_box[box.name] = {}
             for facts in columns:
                 questions, _ = held_out_questions(box.gold_questions, stores[facts], limit)

@@ -149,9 +149,14 @@ def _explicit(text: str, ref: date, dayfirst: bool) -> date | None:
     return parsed if has_year else _year_for(parsed, ref)
 
 
+def _next_weekday(word: str, ref: date) -> date:
+    """The first day named `word` ("thu", "Thursday") strictly after `ref`."""
+    return ref + relativedelta(days=1, weekday=_weekday(word)(+1))
+
+
 def _weekday_date(match: re.Match, ref: date) -> date:
     word = re.sub(r"^(next|this|coming|this\s+coming)\s+", "", match.group("wd"), flags=re.IGNORECASE)
-    day = ref + relativedelta(days=1, weekday=_weekday(word)(+1))
+    day = _next_weekday(word, ref)
     mod = (match.group("mod") or "").lower()
     if mod == "next":
         week_end = ref + relativedelta(weekday=SU(+1))
@@ -197,9 +202,7 @@ def _day_of(match: re.Match, ref: datetime, dayfirst: bool) -> tuple[date | None
             return today + timedelta(days=1), None
         return today, (time(19, 0) if word == "tonight" else None)
     if match.group("wkfrom") or match.group("wdweek"):  # "a week from Thursday", British "Thursday week"
-        word = match.group("wkwd") or match.group("wwd")
-        named = ref.date() + relativedelta(days=1, weekday=_weekday(re.sub(r"^(?:this|next)\s+", "", word, flags=re.I))(+1))
-        return named + timedelta(days=7), None
+        return _next_weekday(match.group("wkwd") or match.group("wwd"), today) + timedelta(days=7), None
     if match.group("later"):  # "in two weeks", "3 days from now"
         count = (match.group("count") or match.group("count2")).lower()
         unit = (match.group("unit") or match.group("unit2")).lower()

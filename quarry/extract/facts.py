@@ -190,6 +190,10 @@ class SourceText(BaseModel):
         """Headers plus body: the text evidence is checked against."""
         return f"{self.header_block()}\n\n{self.body}"
 
+    def people(self) -> list[Person]:
+        """The sender, then the recipients."""
+        return ([self.sender] if self.sender else []) + self.recipients
+
     def provenance(self) -> dict[str, str | None]:
         key = "message_id" if self.kind == "message" else "document_id"
         return {key: self.item_id}

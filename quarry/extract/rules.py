@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from quarry.extract.dates import ResolvedTime, find_dates, meant_zone, mentions_date
 from quarry.extract.facts import (
@@ -19,7 +19,6 @@ from quarry.extract.facts import (
     Entity,
     Event,
     Fact,
-    Person,
     SourceText,
     Topic,
 )
@@ -103,7 +102,7 @@ def is_bulk(src: SourceText) -> bool:
 
 def _person_named(first: str, src: SourceText) -> str | None:
     """The address of the sender or a recipient whose first name is `first`."""
-    for person in ([src.sender] if src.sender else []) + src.recipients:
+    for person in src.people():
         if (person.name or "").split(" ")[0].lower() == first.lower():
             return person.email
     return None
@@ -185,15 +184,15 @@ def _details_folded(facts: list[Fact], src: SourceText) -> list[Fact]:
 
 
 #: A confirmation's own fields, each on a line: "Date: Tuesday, 07.04.2026", "Time: 09:20", "When: Fri 3 May 10am".
-_FIELD = re.compile(r"^[ \t]*(?P<key>date|day|when|datum|time|start(?: time)?|starts|uhrzeit)[ \t]*:[ \t]*(?P<value>\S.*)$",
-                    re.I | re.M)
+_FIELD = re.compile(
+    r"^[ \t]*(?P<key>date|day|when|datum|time|start(?: time)?|starts|uhrzeit)[ \t]*:[ \t]*(?P<value>\S.*)$", re.I | re.M)
 _DAY_FIELDS = {"date", "day", "when", "datum"}
 #: "Booking confirmed:", "Terminbestätigung:", "Reservation -": the label of a confirmation's subject, not its name.
 _CONFIRMATION = re.compile(r"^[\w ]{0,30}?\b(?:confirm\w*|\w*bestätigung|booked|reserv\w*)\s*[:\-–]\s*", re.I)
 _FIELD_SPAN = 240
 
 
-def _form_fields(body: str, reference) -> tuple[ResolvedTime, str] | None:
+def _form_fields(body: str, reference: datetime) -> tuple[ResolvedTime, str] | None:
     """The timed appointment a booking or appointment confirmation states in field lines, and those lines as
     evidence: the sentence scan sees "Date: ..." and "Time: ..." apart and finds a day without a time."""
     fields = list(_FIELD.finditer(body))
@@ -219,13 +218,14 @@ class RulesExtractor:
         facts: list[Fact] = []
         base = {"extractor": self.name, "model": None, "extractor_version": self.version, **src.provenance()}
         last_day: date | None = None
-        for sentence in sentences("" if is_scam(src) else src.body):
+        scam = is_scam(src)
+        for sentence in sentences("" if scam else src.body):
             found = find_dates(sentence, src.reference, default_day=last_day)
             if not is_promotion(sentence):
                 facts.extend(self._sentence_facts(sentence, found, src, base))
             if found:
                 last_day = found[-1].start.astimezone(src.reference.tzinfo).date()
-        form = _form_fields(src.body, src.reference) if not is_scam(src) else None
+        form = None if scam else _form_fields(src.body, src.reference)
         if form is not None and _ahead(form[0], src):
             facts.insert(0, self._form_event(*form, src, base))
         facts = _details_folded(facts, src)
@@ -274,7 +274,7 @@ class RulesExtractor:
             title=event_title(sentence, src, when, CANCEL_RE.search(sentence)),
             starts_at=when.start if when else None, ends_at=when.end if when else None,
             all_day=when.all_day if when else False, location=_location(sentence, when.phrase) if when else None,
-            participants=[p.email for p in ([src.sender] if src.sender else []) + src.recipients],
+            participants=[p.email for p in src.people()],
             status=status, phrase=when.phrase if when else None, thread_id=src.thread_id,
             timezone=meant_zone(when, src.reference), evidence=sentence, confidence=confidence, **base,
         )
@@ -282,8 +282,7 @@ class RulesExtractor:
     def _form_event(self, when: ResolvedTime, evidence: str, src: SourceText, base: dict) -> Event:
         """A confirmed booking or appointment, named by its subject without the confirmation label."""
         title = _CONFIRMATION.sub("", subject_title(src.subject, src.reference)) or "appointment"
-        return Event(title=title, starts_at=when.start, ends_at=when.end, participants=[
-                         p.email for p in ([src.sender] if src.sender else []) + src.recipients],
+        return Event(title=title, starts_at=when.start, ends_at=when.end, participants=[p.email for p in src.people()],
                      status="scheduled", phrase=when.phrase, thread_id=src.thread_id,
                      timezone=meant_zone(when, src.reference), evidence=evidence, confidence=0.8, **base)
 
@@ -320,7 +319,7 @@ class RulesExtractor:
 
     def _header_facts(self, src: SourceText, base: dict) -> list[Fact]:
         facts: list[Fact] = []
-        people: list[Person] = ([src.sender] if src.sender else []) + src.recipients
+        people = src.people()
         for person in people:
             if person.name:
                 facts.append(Entity(name=person.name, kind="person", evidence=person.name, confidence=0.9, **base))

@@ -27,9 +27,9 @@ from quarry.llm.base import ChatMessage, Reply, ToolSpec, Usage
 from quarry.llm.chat_format import ChatFormat
 from quarry.llm.decode import generate
 from quarry.llm.gguf_meta import read_metadata
+from quarry.llm.grammar import step_grammar
 from quarry.llm.prefix_cache import PrefixCache
 from quarry.llm.tokens import shared_length
-from quarry.llm.grammar import step_grammar
 
 #: Room for the teacher prompt and six tool steps; every catalog model was trained on at least this.
 DEFAULT_N_CTX = 8192
