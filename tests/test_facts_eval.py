@@ -86,6 +86,24 @@ def test_match_rules():
     assert score({"events": [item()]}, {"events": [item(text="Coffee with Greg")]}).types["events"].matched == 0
 
 
+def test_every_unmatched_fact_is_counted_under_the_nearest_reason():
+    """Missed and spurious facts are counted by why they did not match, so a split says where errors come from."""
+    events = score(
+        {"events": [item(), item(text="Pickleball clinic", sources={"m2"}), item(text="Quiz night", sources={"m3"}),
+                    item(text="Choir rehearsal", sources={"m4"})]},
+        {"events": [
+            item(), item(),  # one match, one duplicate of it
+            item(text="Pickleball clinic", sources={"m2"}, at="2026-11-19T09:00:00-05:00"),  # time wrong
+            item(text="Thanks for the call", sources={"m3"}),  # time right, title unlike
+            item(text="Newsletter", sources={"m9"}),  # from a message without gold events
+        ]},
+    ).types["events"]
+    assert events.why_missed == {"no fact from its message": 1, "time right, title unlike": 1,
+                                 "title right, time wrong": 1}
+    assert events.why_spurious == {"duplicate of a matched fact": 1, "message has no gold fact": 1,
+                                   "time right, title unlike": 1, "title right, time wrong": 1}
+
+
 def test_family_split_scores_train_beside_eval():
     """`--split all`: every mailbox of corpora/split.toml ingested, extracted and scored; sums per split."""
     done = subprocess.run([QUARRY, "eval", "extract", "--split", "all", "--extractor", "rules", "--json"],
@@ -101,5 +119,7 @@ def test_family_split_scores_train_beside_eval():
     assert sample["types"]["events"]["f1"] >= 0.97  # the corpus the rules were first written against
     assert held["events"]["gold"] > 20 and 0 <= held["events"]["f1"] <= 1
     assert held["events"]["status_labelled"] == held["events"]["matched"]
+    assert sum(held["events"]["why_missed"].values()) == held["events"]["gold"] - held["events"]["matched"]
+    assert sum(held["events"]["why_spurious"].values()) == held["events"]["predicted"] - held["events"]["matched"]
     neither = subprocess.run([QUARRY, "eval", "extract"], capture_output=True, text=True, timeout=60)
     assert neither.returncode == 1 and "--gold FILE" in neither.stderr and "--split" in neither.stderr

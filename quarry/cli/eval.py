@@ -75,6 +75,9 @@ def eval_extract(
                                                   "(with --split: rules).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="With --extractor llm: the model spec.")] = None,
     tolerance: Annotated[int, typer.Option("--tolerance-min", help="Time tolerance in minutes.")] = 60,
+    why: Annotated[bool, typer.Option("--why", help="Also count the unmatched facts by reason (nothing from "
+                                      "the message, time wrong, title unlike, duplicate): where the errors "
+                                      "come from, without reading the mail.")] = False,
     json_out: JsonOption = False,
     db: DbOption = None,
 ) -> None:
@@ -86,7 +89,7 @@ def eval_extract(
     if (gold is None) == (split is None):
         raise InputError("give --gold FILE (score the store in --db) or --split train|eval|all (the corpus family)")
     if split is not None:
-        _family(None if split == "all" else split, extractor or "rules", model, report, json_out)
+        _family(None if split == "all" else split, extractor or "rules", model, report, json_out, why)
         return
     from quarry.evals.fact_scoring import evaluate_store
 
@@ -103,12 +106,23 @@ def eval_extract(
         table.add_row(kind, str(s.gold), str(s.predicted), str(s.matched), f"{s.precision:.3f}", f"{s.recall:.3f}",
                       f"{s.f1:.3f}")
     console.print(table)
+    if why:
+        _why_lines("store", result.types)
     if result.messages_scored is not None:
         console.print(f"scored on the {result.messages_scored} messages {extractor} processed", highlight=False)
 
 
+def _why_lines(part: str, types: dict) -> None:
+    """One line per type and side: the unmatched facts counted by reason."""
+    for kind, score in types.items():
+        for side, counts in (("missed", score.why_missed), ("spurious", score.why_spurious)):
+            if counts:
+                reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items(), key=lambda c: -c[1]))
+                console.print(f"{part} {kind} {side}: {reasons}", highlight=False)
+
+
 def _family(split: Literal["train", "eval"] | None, extractor: str, model: str | None, report: Path | None,
-            json_out: bool) -> None:
+            json_out: bool, why: bool = False) -> None:
     """`eval extract --split`: per-split sums side by side, then one line per mailbox."""
     from quarry.evals.family import score_family
 
@@ -138,6 +152,9 @@ def _family(split: Literal["train", "eval"] | None, extractor: str, model: str |
         if events and events.status_accuracy is not None:
             console.print(f"{part}: status (moved/cancelled/scheduled) right for {events.status_right} of "
                           f"{events.status_labelled} matched events ({events.status_accuracy:.0%})", highlight=False)
+    if why:
+        for part, scores in result.splits.items():
+            _why_lines(part, scores)
 
 
 def eval_agent(

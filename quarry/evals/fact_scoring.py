@@ -8,6 +8,10 @@ Match rules (one-to-one, greedy by best text likeness):
 - text: title/task/name likeness (rapidfuzz token-set ratio) at least `min_similarity` (default 0.5);
   entities also need the same kind. Event status is reported (status accuracy over matched events)
   but does not decide a match.
+
+Every unmatched fact also gets a reason (`why_missed`, `why_spurious`), counted per type, so a split's figures
+say where its errors come from (nothing from the message, the time, the title, a duplicate) without anyone
+reading its mail.
 """
 
 from __future__ import annotations
@@ -49,12 +53,15 @@ class TypeScore(BaseModel):
     status_labelled: int = 0
     status_right: int = 0
     status_accuracy: float | None = None
+    #: Unmatched facts counted by reason (see `_miss_reason`, `_spurious_reason`).
+    why_missed: dict[str, int] = Field(default_factory=dict)
+    why_spurious: dict[str, int] = Field(default_factory=dict)
     missed: list[dict] = Field(default_factory=list)
     spurious: list[dict] = Field(default_factory=list)
 
     @classmethod
     def from_counts(cls, gold: int, predicted: int, matched: int, labelled: int = 0, right: int = 0,
-                    **lists: list[dict]) -> TypeScore:
+                    **lists: object) -> TypeScore:
         """Precision, recall, F1 and status accuracy from the counts (one store's, or a split's sums)."""
         precision = matched / predicted if predicted else 0.0
         recall = matched / gold if gold else 0.0
@@ -98,6 +105,28 @@ def _matches(gold: Item, pred: Item, tolerance: timedelta, min_similarity: float
     return score if score >= min_similarity else None
 
 
+def _unmatched_reason(item: Item, others: list[Item], others_used: set[int], tolerance: timedelta,
+                      min_similarity: float, gold_side: bool) -> str:
+    """Why `item` (gold if `gold_side`, else predicted) found no partner among `others`, the nearest cause first."""
+    same_source = [(i, o) for i, o in enumerate(others) if item.sources & o.sources]
+    if not same_source:
+        return "no fact from its message" if gold_side else "message has no gold fact"
+    pairs = [((item, o) if gold_side else (o, item), i) for i, o in same_source]
+    if any(_matches(g, p, tolerance, min_similarity) is not None for (g, p), i in pairs if i in others_used):
+        return "its fact matched another gold" if gold_side else "duplicate of a matched fact"
+    time_ok = [_time_ok(g, p, tolerance) for (g, p), _ in pairs]
+    alike = [similarity(g.text, p.text) >= min_similarity for (g, p), _ in pairs]
+    if any(a and not t for a, t in zip(alike, time_ok, strict=True)):
+        return "title right, time wrong"
+    if any(t for t in time_ok):
+        return "time right, title unlike"
+    return "time and title both off"
+
+
+def _counts(reasons: list[str]) -> dict[str, int]:
+    return {r: reasons.count(r) for r in sorted(set(reasons))}
+
+
 def score_type(gold: list[Item], pred: list[Item], tolerance: timedelta, min_similarity: float,
                keep: int = 20) -> TypeScore:
     """Greedy one-to-one matching, best likeness first; lists the first `keep` misses each way."""
@@ -113,8 +142,13 @@ def score_type(gold: list[Item], pred: list[Item], tolerance: timedelta, min_sim
             used_p.add(pi)
             pairs.append((gold[gi], pred[pi]))
     labelled = [(g, p) for g, p in pairs if g.kind == "events" and g.label]
+    why_missed = [_unmatched_reason(g, pred, used_p, tolerance, min_similarity, True)
+                  for i, g in enumerate(gold) if i not in used_g]
+    why_spurious = [_unmatched_reason(p, gold, used_g, tolerance, min_similarity, False)
+                    for i, p in enumerate(pred) if i not in used_p]
     return TypeScore.from_counts(
         len(gold), len(pred), len(pairs), len(labelled), sum(g.label == p.label for g, p in labelled),
+        why_missed=_counts(why_missed), why_spurious=_counts(why_spurious),
         missed=[_brief(g) for i, g in enumerate(gold) if i not in used_g][:keep],
         spurious=[_brief(p) for i, p in enumerate(pred) if i not in used_p][:keep],
     )

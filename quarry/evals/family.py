@@ -7,7 +7,8 @@ A large gap between the two columns means the extractor learned the train mailbo
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -56,7 +57,16 @@ def score_mailbox(box: Mailbox, extractor: str, model: str | None, workdir: Path
 def summed(scores: list[TypeScore]) -> TypeScore:
     """Micro-average: counts added up, then precision, recall, F1 and status accuracy from the sums."""
     fields = ("gold", "predicted", "matched", "status_labelled", "status_right")
-    return TypeScore.from_counts(*(sum(getattr(s, f) for s in scores) for f in fields))
+    return TypeScore.from_counts(*(sum(getattr(s, f) for s in scores) for f in fields),
+                                 why_missed=_added(s.why_missed for s in scores),
+                                 why_spurious=_added(s.why_spurious for s in scores))
+
+
+def _added(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for c in counts:
+        total.update(c)
+    return dict(sorted(total.items()))
 
 
 def score_family(split: Split | None, extractor: str = "rules", model: str | None = None,
