@@ -111,3 +111,14 @@ def test_an_iso_form_that_names_no_real_day_or_time_is_no_date():
     ref = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)
     assert find_dates("see you 2026-11-20 24:30 or on 2026-02-30", ref) == []
     assert [f.phrase for f in find_dates("see you 2026-11-20 14:30", ref)] != []
+
+
+def test_a_bare_hour_under_an_evening_subject_or_beside_a_pm_is_in_the_evening():
+    """ "same time, half seven" in a mail whose subject is the dinner, and "at 8? I mean 8pm" are evening hours."""
+    ref = reference_time(datetime(2026, 3, 10, 9, 0, tzinfo=timezone.utc), 60)
+    (venue,) = find_dates("Booked a table instead for Friday, same time, half seven.", ref, evening=True)
+    assert venue.start == datetime(2026, 3, 13, 18, 30, tzinfo=timezone.utc)
+    (morning,) = find_dates("Booked a table instead for Friday, same time, half seven.", ref)
+    assert morning.start.hour == 6
+    bare, explicit = find_dates("Could we have a call tomorrow at 8? I mean 8pm Madrid time.", ref)
+    assert bare.start == explicit.start == datetime(2026, 3, 11, 19, 0, tzinfo=timezone.utc)

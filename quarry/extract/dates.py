@@ -88,8 +88,14 @@ _TIME_RE = re.compile(
     )""".replace("{NUMBERS}", "|".join(_NUMBER_WORDS)),
     re.IGNORECASE | re.VERBOSE,
 )
-#: Words that make a bare "at 7" an evening time, anywhere in the text.
-_EVENING = re.compile(r"tonight|evening|dinner|supper|drinks|party|\bnight\b|\bpm\b", re.I)
+#: Words that make a bare "at 7" an evening time, anywhere in the text (or the subject: see `find_dates`);
+#: a "pm" written elsewhere ("8pm Madrid time, so 7 for you") counts too.
+_EVENING = re.compile(r"tonight|evening|dinner|supper|drinks|party|\bnight\b|(?<![a-z])p\.?m\b", re.I)
+
+
+def is_evening(text: str) -> bool:
+    """Whether `text` names an evening, so a bare hour in or under it ("half seven") is pm."""
+    return bool(_EVENING.search(text))
 _CONNECTOR = re.compile(r"^[\s,]*(?:(?:at|@|on|from|by|around|starting|,)\s*)*$", re.IGNORECASE)
 
 
@@ -310,10 +316,11 @@ def _words(d: re.Match | None, t: re.Match | None, text: str) -> tuple[str, tupl
     return text[lo:hi].strip(" ("), (lo, hi)
 
 
-def find_dates(text: str, ref: datetime, *, default_day: date | None = None) -> list[ResolvedTime]:
+def find_dates(text: str, ref: datetime, *, default_day: date | None = None, evening: bool = False) -> list[ResolvedTime]:
     """Every date/time phrase in `text`, resolved against `ref` (aware, on the sender's wall clock).
 
     A time with no day next to it falls on `default_day` (e.g. a day named earlier), else the reference day.
+    `evening`: the text sits under an evening (a subject saying "dinner"), so bare hours are pm.
     A zone written after the time ("7am ET", "10am Perth time") reads the day and clock in that zone.
     """
     sender = ref.tzinfo or timezone.utc
@@ -321,7 +328,7 @@ def find_dates(text: str, ref: datetime, *, default_day: date | None = None) -> 
     days = [m for m in _DAY_RE.finditer(text)]
     times = [m for m in _TIME_RE.finditer(text) if not any(d.start() <= m.start() < d.end() for d in days)]
     found: list[ResolvedTime] = []
-    evening = bool(_EVENING.search(text))
+    evening = evening or is_evening(text)
     for d, t in _pair(days, times, text):
         day, implied = _day_of(d, ref, dayfirst) if d is not None else (default_day or ref.date(), None)
         if day is None:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 
-from quarry.extract.dates import ResolvedTime, find_dates, meant_zone, mentions_date
+from quarry.extract.dates import ResolvedTime, find_dates, is_evening, meant_zone, mentions_date
 from quarry.extract.facts import (
     ActionItem,
     Deadline,
@@ -219,8 +219,9 @@ class RulesExtractor:
         base = {"extractor": self.name, "model": None, "extractor_version": self.version, **src.provenance()}
         last_day: date | None = None
         scam = is_scam(src)
+        evening = is_evening(src.subject)
         for sentence in sentences("" if scam else src.body):
-            found = find_dates(sentence, src.reference, default_day=last_day)
+            found = find_dates(sentence, src.reference, default_day=last_day, evening=evening)
             if not is_promotion(sentence):
                 facts.extend(self._sentence_facts(sentence, found, src, base))
             if found:
