@@ -24,64 +24,18 @@ import argparse
 import json
 import shlex
 import sys
-from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from quarry.evals.corpora import Mailbox, mailboxes
 from quarry.evals.family_agent import evaluate_family_agent
-from quarry.evals.gold import build_gold_store
 from quarry.evals.report import QuestionOutcome
 from quarry.finetune.export import export_gguf_lora
 from quarry.finetune.registry import SHIPPED_DIR, AdapterRecord, model_spec
 from quarry.finetune.student import StudentInfo
 from quarry.finetune.train import StepInfo, TrainConfig, train
-from quarry.store.session import StoreSession
-from quarry.store.traces import export_jsonl
-from quarry.teach.teacher import generate_traces
+from quarry.teach.family_traces import family_traces, train_mailboxes
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _traces(work: Path, args: argparse.Namespace) -> tuple[Path, dict[str, dict[str, int]], dict[str, int]]:
-    """Verified traces of every chosen train mailbox (each in its own gold store), as one training JSONL."""
-    out = work / "traces.jsonl"
-    lines: list[str] = []
-    per_mailbox: dict[str, int] = {}
-    for box in _train_mailboxes(args.mailboxes):
-        db = work / f"{box.name}.duckdb"
-        if not db.exists():
-            build_gold_store(box.root, db)
-        store = StoreSession(db)
-        try:
-            if args.oracle_n:
-                generate_traces(store, "oracle", args.oracle_n, args.seed)
-            if args.teacher_n:
-                real = generate_traces(store, args.teacher, args.teacher_n, args.seed + 1, paraphrase=True)
-                print(f"{box.name}: teacher {args.teacher}: kept {real.kept}/{real.synthesized}, "
-                      f"rejected {real.rejected}", file=sys.stderr)
-            part = work / f"{box.name}.traces.jsonl"
-            per_mailbox[box.name] = export_jsonl(store.reader(), part, verified_only=True)
-            lines += [line for line in part.read_text(encoding="utf-8").splitlines() if line]
-        finally:
-            store.close()
-    out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    # Every verified trace in a work store is training data, also those of earlier runs of this script.
-    metadata = [json.loads(line)["metadata"] for line in lines]
-    counts = {"teacher": dict(Counter(m.get("teacher", "chat") for m in metadata)),
-              "template": dict(Counter(m.get("template", "?") for m in metadata))}
-    return out, counts, per_mailbox
-
-
-def _train_mailboxes(names: str | None) -> list[Mailbox]:
-    boxes = mailboxes("train")
-    if not names:
-        return [box for box in boxes if box.name != "sample"]
-    wanted = names.split(",")
-    unknown = sorted(set(wanted) - {box.name for box in boxes})
-    if unknown:
-        raise SystemExit(f"error: not train mailboxes: {', '.join(unknown)}")
-    return [box for box in boxes if box.name in wanted]
 
 
 def _progress(info: StepInfo) -> None:
@@ -116,9 +70,12 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    traces, counts, per_mailbox = _traces(work, args)
+    boxes = train_mailboxes(args.mailboxes.split(",") if args.mailboxes else None)
+    data = family_traces(work, boxes, oracle_n=args.oracle_n, teacher_n=args.teacher_n, teacher=args.teacher,
+                         seed=args.seed, log=lambda line: print(line, file=sys.stderr))
+    per_mailbox = data.per_mailbox
     print(f"traces: {sum(per_mailbox.values())} verified ({per_mailbox})", file=sys.stderr)
-    config = TrainConfig(student=f"local:{args.student}", traces=[traces], out=work / f"run-{args.name}",
+    config = TrainConfig(student=f"local:{args.student}", traces=[data.path], out=work / f"run-{args.name}",
                          rank=args.rank, alpha=2.0 * args.rank, epochs=args.epochs, max_steps=args.max_steps,
                          batch_tokens=args.batch_tokens, eval_fraction=args.eval_fraction, seed=args.seed)
     result = train(config, _progress)
@@ -147,8 +104,8 @@ def main() -> None:
     }
     record.provenance = {
         "command": "python scripts/ship_adapter.py " + shlex.join(sys.argv[1:]), "seed": args.seed,
-        "data_hash": result.data_hash, "traces": counts["teacher"], "traces_per_mailbox": per_mailbox,
-        "traces_per_template": counts["template"], "teacher": ", ".join(sorted(counts["teacher"])), "note": args.note,
+        "data_hash": result.data_hash, "traces": data.per_teacher, "traces_per_mailbox": per_mailbox,
+        "traces_per_template": data.per_template, "teacher": ", ".join(sorted(data.per_teacher)), "note": args.note,
         "train_config": config.model_dump(mode="json", exclude={"traces", "out"}),
         "dataset": run_config["dataset"], "device": result.device,
     }

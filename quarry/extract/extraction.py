@@ -38,7 +38,7 @@ from quarry.extract.facts import (
 )
 from quarry.extract.rules import RulesExtractor, has_cues
 
-ExtractorName = Literal["rules", "llm", "auto"]
+ExtractorName = Literal["rules", "dateparser", "llm", "auto"]
 Progress = Callable[[int, int], None]
 _BATCH = 100
 
@@ -209,6 +209,10 @@ def choose_extractor(extractor: ExtractorName, model: str | None, summary_errors
     """The extractor object for a name; 'auto' is the LLM with the configured model if it opens, else rules."""
     if extractor == "rules":
         return RulesExtractor()
+    if extractor == "dateparser":
+        from quarry.extract.temporal import TemporalRulesExtractor
+
+        return TemporalRulesExtractor()
     from quarry.extract.llm_extractor import LLMExtractor
 
     spec = model or load_settings().extractor_model

@@ -213,6 +213,8 @@ class RulesExtractor:
     name = "rules"
     model: str | None = None
     version = VERSION
+    #: The date finder (a subclass swaps it to measure another: extract.temporal).
+    find_dates = staticmethod(find_dates)
 
     def extract(self, src: SourceText) -> list[Fact]:
         facts: list[Fact] = []
@@ -221,7 +223,7 @@ class RulesExtractor:
         scam = is_scam(src)
         evening = is_evening(src.subject)
         for sentence in sentences("" if scam else src.body):
-            found = find_dates(sentence, src.reference, default_day=last_day, evening=evening)
+            found = self.find_dates(sentence, src.reference, default_day=last_day, evening=evening)
             if not is_promotion(sentence):
                 facts.extend(self._sentence_facts(sentence, found, src, base))
             if found:
