@@ -140,3 +140,14 @@ def test_auto_uses_rules_without_a_usable_model(fact_mailbox, monkeypatch, tmp_p
     summary = extract_pending(fact_mailbox.con, "auto")
     assert summary.extractor == "rules" and summary.items == 1
     assert summary.errors[0].startswith("auto: local:no-such-model unavailable, used rules")
+
+
+def test_any_chance_and_let_me_know_by_a_date_are_requests_and_a_quiz_is_an_event(fact_mailbox):
+    fact_mailbox.add("m1", "Any chance you could water my plants on Tuesday 27 October?\n"
+                     "Could you let me know by Friday whether you can come?\nLet me know if you have questions.\n"
+                     "Our annual fundraising quiz is on Friday 30 October at 8pm.", subject="Favour")
+    extract_pending(fact_mailbox.con, "rules")
+    tasks = fact_mailbox.con.execute("SELECT task, due_at FROM action_items ORDER BY task").fetchall()
+    assert tasks == [("let me know whether you can come", utc("2026-10-22T22:00")),  # not the courtesy line
+                     ("water my plants", utc("2026-10-26T23:00"))]
+    assert [(t, s) for t, s, *_ in events(fact_mailbox.con)] == [("annual fundraising quiz", utc("2026-10-30T19:00"))]

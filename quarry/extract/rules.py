@@ -41,7 +41,7 @@ DEADLINE_RE = re.compile(
 BY_DATE_RE = re.compile(r"\b(?:by|before|until)\s*$", re.I)
 REQUEST_RE = re.compile(
     r"\b(?:please|pls|can you|could you|would you|will you|need you to|don't forget to|do not forget to|"
-    r"remember to|make sure (?:to|you)|action item|todo|to-do|i need)\b", re.I
+    r"remember to|make sure (?:to|you)|action item|todo|to-do|i need|any chance)\b", re.I
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 _ABBREVIATION = re.compile(r"\b(?:dr|mr|mrs|ms|st|vs|jr|sr|prof|inc|ave|approx|no|e\.g|i\.e|[A-Z])\.$", re.I)
@@ -52,7 +52,8 @@ _RELOCATION = re.compile(
 _LOCATION = re.compile(r"\b(?:at|in|@)\s+(?:the\s+)?((?:[A-Z][\w'&.-]*)(?:\s+(?:[A-Z][\w'&.-]*|of|on|and))*)")
 _REQUEST_TASK = re.compile(
     r"(?:please|pls|can you|could you|would you|will you|need you to|don't forget to|do not forget to|"
-    r"remember to|make sure (?:to|you)|i need you to|i need)\s+(?P<task>.+)", re.I
+    r"remember to|make sure (?:to|you)|i need you to|i need|any chance (?:that )?(?:you could|you can|of))\s+"
+    r"(?P<task>.+)", re.I
 )
 #: Courtesy phrases that look like requests but ask for nothing to be done.
 _COURTESY = re.compile(r"^(?:find attached|see attached|let me know|feel free|don't hesitate|do not hesitate|"
@@ -131,8 +132,9 @@ def _location(sentence: str, phrase: str) -> str | None:
 
 
 def _strip_date(text: str, when: ResolvedTime | None) -> str:
-    if when is not None:
-        text = text.replace(when.phrase, " ")
+    if when is not None:  # the date and the preposition that introduced it ("let me know by Friday whether")
+        text = re.sub(rf"(?:\b(?:by|before|until|on|at|no later than)\s+)?{re.escape(when.phrase)}", " ", text,
+                      flags=re.I)
     text = re.sub(r"\b(?:by|before|until|on|at|no later than)\s*[,.!?]*\s*$", "", text.strip(), flags=re.I)
     return " ".join(text.split()).strip(" ,.;:!?-")
 
@@ -314,7 +316,8 @@ class RulesExtractor:
         else:
             return []
         task = _strip_date(task, when)
-        if len(task.split()) < 2 or _COURTESY.match(task):
+        asks_by = when is not None and BY_DATE_RE.search(sentence[: when.span[0]])  # "let me know by Friday"
+        if len(task.split()) < 2 or (_COURTESY.match(task) and not asks_by):
             return []
         return [ActionItem(owner=owner, task=task, due_at=when.start if when else None,
                            phrase=when.phrase if when else None, timezone=meant_zone(when, src.reference),

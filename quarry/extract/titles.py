@@ -25,7 +25,7 @@ _EVENT_WORDS = (
     r"clinic|social|cleanup|clean-up|maintenance|embargo|rematch|league|tryouts?|lesson|seminar|lecture|hearing|"
     r"open house|premiere|graduation|banquet|gala|fundraiser|retreat|assembly|evening|course|assessment|exam|"
     r"sprint|hackathon|rally|ride|race|fixture|round|agm|pickup|pick-up|drop-off|count|audit|consultation|"
-    r"fitting|viewing|inspection|sale|market|day"
+    r"fitting|viewing|inspection|sale|market|quiz|handover|hand-over|housewarming|office hours|day"
 )
 EVENT_RE = re.compile(rf"\b(?:{_EVENT_WORDS})(?:s|es)?\b", re.IGNORECASE)
 #: Event nouns that name an event only with a modifier ("grading day", "bake sale"), never alone.
