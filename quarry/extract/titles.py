@@ -19,11 +19,11 @@ _EVENT_WORDS = (
     r"meeting|meetup|meet|call|sync|standup|stand-up|lunch|dinner|breakfast|brunch|coffee|drinks|party|game|match|"
     r"review|interview|appointment|workshop|conference|webinar|demo|presentation|session|offsite|off-site|retro|"
     r"kickoff|kick-off|celebration|practice|rehearsal|recital|concert|class|training|1:1|one-on-one|catch-up|"
-    r"hangout|playdate|ceremony|wedding|birthday|bbq|barbecue|picnic|tournament|show|reception|gathering|"
+    r"hangout|playdate|ceremony|wedding|birthday|bbq|barbecue|picnic|tournament|show(?!s? up)|reception|gathering|"
     r"check-in|huddle|walkthrough|briefing|town hall|all-hands|all hands|happy hour|potluck|night|visit|tour|"
     r"expo|fair|summit|festival|trip|flight|setup|set-up|launch|cleaning|checkup|check-up|tasting|screening|"
     r"clinic|social|cleanup|clean-up|maintenance|embargo|rematch|league|tryouts?|lesson|seminar|lecture|hearing|"
-    r"open house|premiere|graduation|banquet|gala|fundraiser|retreat|assembly|evening|course|assessment|exam|"
+    r"open house|premiere|graduation|banquet|gala|fundraiser|retreat|assembly|evening|(?<!of )course|assessment|exam|"
     r"sprint|hackathon|rally|ride|race|fixture|round|agm|pickup|pick-up|drop-off|count|audit|consultation|"
     r"fitting|viewing|inspection|sale|market|quiz|handover|hand-over|housewarming|office hours|day"
 )
@@ -44,6 +44,7 @@ _STOP = {
     "up", "as", "if", "what", "when", "after", "before", "since", "off", "or", "but", "then", "now", "also",
     "not", "each", "every", "big", "few", "final", "monday", "tuesday", "wednesday", "thursday", "friday",
     "saturday", "sunday", "morning", "afternoon", "evening", "night", "last", "same", "new",
+    "per", "more", "working", "business",  # "per night", "a few more days", "the next working day": no events
 }
 _LEAD = re.compile(
     r"^(?:(?:hi|hello|hey)\b[^,:]*[,:]\s*)?(?:(?:reminder|heads-up|update|fyi|note|ps|bad news|good news)\s*[:,-]\s*)*"
