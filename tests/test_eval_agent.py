@@ -120,3 +120,22 @@ def test_family_agent_over_one_facts_column_builds_and_scores_only_that_column(t
     assert set(report.totals) == {"gold"}
     assert all(set(columns) == {"gold"} for columns in report.mailboxes.values())
     assert report.totals["gold"][f"replay:{trace}"].summary.n == len(report.mailboxes)
+
+
+def test_the_extracted_facts_column_holds_what_quarry_ingest_stores(tmp_path):
+    """The store a user gets: rules facts from the mail (not only .ics events), the calendar imported with its
+    entries linked to the events the mail names, and the search index built."""
+    from quarry.evals.family_agent import extracted_store
+    from quarry.store.db import connect
+
+    con = connect(extracted_store(Path("corpora/train/school"), tmp_path / "school.duckdb"), read_only=True)
+    try:
+        extractors = dict(con.execute("SELECT extractor, count(*) FROM events GROUP BY 1").fetchall())
+        assert extractors.get("rules", 0) >= 10
+        assert con.execute("SELECT count(*) FROM deadlines WHERE extractor = 'rules'").fetchone()[0] >= 3
+        linked = con.execute("SELECT count(*) FROM calendar_events c JOIN events e ON e.fact_id = c.source_fact_id"
+                             ).fetchone()[0]
+        assert linked >= 1
+        assert con.execute("SELECT count(*) FROM search_docs").fetchone()[0] > 0
+    finally:
+        con.close()

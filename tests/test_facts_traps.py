@@ -7,8 +7,10 @@ announcing it, a zone written after a time, and a New York "tomorrow" sent after
 from datetime import datetime, timezone
 from email.message import EmailMessage
 
+from quarry.extract.calendar_links import link_calendar
 from quarry.extract.extraction import extract_pending
 from quarry.extract.pipeline import ingest
+from quarry.store.calendar import import_ics
 from quarry.store.db import connect
 
 
@@ -57,7 +59,7 @@ END:VCALENDAR\r
 """
 
 
-def test_an_invite_and_the_email_announcing_it_are_one_event(tmp_path):
+def test_an_invite_the_email_announcing_it_and_the_users_calendar_entry_are_one_event(tmp_path):
     mail = EmailMessage()
     mail["From"] = "Deb Hart <deb@club.example>"
     mail["To"] = "Kim Lee <kim@club.example>"
@@ -71,14 +73,24 @@ def test_an_invite_and_the_email_announcing_it_are_one_event(tmp_path):
     (folder / "agm.eml").write_bytes(bytes(mail))
     db = tmp_path / "q.duckdb"
     ingest([folder], db, workers=1)
+    calendar = tmp_path / "mine.ics"  # the user's own calendar already holds it (another UID, their own title)
+    calendar.write_text(_INVITE.replace("agm-2026@club.example", "kim-cal-7@phone.example")
+                        .replace("Annual General Meeting", "Club annual general meeting"))
+    other = _INVITE.replace("agm-2026@club.example", "dentist@phone.example").replace("Annual General Meeting", "Dentist")
+    (tmp_path / "other.ics").write_text(other)
     con = connect(db)
     try:
+        import_ics(con, calendar)
+        import_ics(con, tmp_path / "other.ics")
         extract_pending(con, "rules")
-        rows = con.execute("SELECT title, starts_at, extractor, message_id, timezone FROM events").fetchall()
+        assert link_calendar(con) == 1
+        rows = con.execute("SELECT fact_id, title, starts_at, extractor, message_id, timezone FROM events").fetchall()
+        entries = dict(con.execute("SELECT event_id, source_fact_id FROM calendar_events").fetchall())
     finally:
         con.close()
-    assert rows == [("Annual General Meeting", utc("2026-05-12T09:30"), "ics", "agm-notice@club.example",
-                     "Australia/Sydney")]
+    assert [r[1:] for r in rows] == [("Annual General Meeting", utc("2026-05-12T09:30"), "ics",
+                                      "agm-notice@club.example", "Australia/Sydney")]
+    assert entries == {"kim-cal-7@phone.example": rows[0][0], "dentist@phone.example": None}
 
 
 def _one_event_start_and_zone(fact_mailbox, body: str, sent: str, subject: str) -> list[tuple]:

@@ -114,16 +114,19 @@ def calendar_import(
     file: Annotated[Path, typer.Argument(help="An .ics file; events with a known UID are replaced.")],
     db: DbOption = None,
 ) -> None:
-    """Add the events of an ICS file to the calendar.
+    """Add the events of an ICS file to the calendar, each linked to the event your mail names, if any.
 
     Example: quarry calendar import ~/Downloads/team.ics
     """
+    from quarry.extract.calendar_links import link_calendar
+
     con = connect(resolve_db(db))
     try:
         count = import_ics(con, file.expanduser())
+        linked = link_calendar(con)
     finally:
         con.close()
-    typer.echo(f"imported {count} event(s) from {file}")
+    typer.echo(f"imported {count} event(s) from {file}" + (f"; {linked} linked to events from your mail" if linked else ""))
 
 
 @calendar_app.command("add")

@@ -49,20 +49,23 @@ def column_score(outcomes: list[QuestionOutcome]) -> ColumnScore:
 
 
 def extracted_store(corpus: Path, path: Path) -> Path:
-    """A corpus as a user would have it: mail and documents ingested (rules extractor), calendar imported."""
+    """A corpus as a user would have it: mail and documents ingested, its calendar imported, then the rules
+    extractor run, calendar entries linked to the events found and the search index built (what `quarry
+    ingest` and `quarry calendar import` do)."""
     from quarry.extract.pipeline import ingest
+    from quarry.extract.post_ingest import extract_and_index
     from quarry.store.calendar import import_ics
-    from quarry.store.session import StoreSession
+    from quarry.store.db import connect
 
     ingest(corpus_inputs(corpus), path, workers=1)
     calendar = corpus / "my_calendar.ics"
     if calendar.is_file():
-        store = StoreSession(path)
+        con = connect(path)
         try:
-            with store.writer() as con:
-                import_ics(con, calendar)
+            import_ics(con, calendar)
         finally:
-            store.close()
+            con.close()
+    extract_and_index(path)
     return path
 
 
