@@ -133,6 +133,14 @@ def test_read_message_shows_headers_and_a_truncated_body(ctx):
     assert len(result.content) < 1800 and result.content.endswith("more characters cut]")
 
 
+def test_read_message_names_the_files_attached(session):
+    with session.writer() as con:
+        con.execute("INSERT INTO attachments VALUES ('pickle-1@club.example#2', 'pickle-1@club.example', "
+                    "'court-map.pdf', 'application/pdf', 2048, NULL)")
+    result = call(ToolContext(store=session), "read_message", id="pickle-1@club.example")
+    assert result.ok and result.content.splitlines()[5] == "attachments: court-map.pdf"
+
+
 def test_read_message_unknown_id_is_a_clear_tool_error(ctx):
     result = call(ctx, "read_message", id="nope@nowhere")
     assert not result.ok and result.content == (

@@ -33,6 +33,10 @@ def read_message(ctx: ToolContext, args: ReadMessageArgs) -> str:
         "WHERE message_id = ? AND role IN ('to', 'cc') GROUP BY role ORDER BY role DESC",
         [message_id],
     ).fetchall()
+    # "What file did I attach?": the names are in no view the sql tool reads, so the message shows them.
+    files = [name for (name,) in con.execute(
+        "SELECT filename FROM attachments WHERE message_id = ? AND filename IS NOT NULL ORDER BY attachment_id",
+        [message_id]).fetchall()]
     _, sender, sender_name, sent_at, subject, body = row
     lines = [
         f"message_id: {message_id}",
@@ -40,6 +44,7 @@ def read_message(ctx: ToolContext, args: ReadMessageArgs) -> str:
         *(f"{role}: {emails}" for role, emails in recipients),
         f"date: {cell_text(sent_at)}",
         f"subject: {subject or ''}",
+        *([f"attachments: {', '.join(files)}"] if files else []),
         "",
         body[:BODY_CHARS] + (f"\n[... {len(body) - BODY_CHARS} more characters cut]" if len(body) > BODY_CHARS else ""),
     ]
