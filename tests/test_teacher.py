@@ -69,6 +69,10 @@ def store_path(tmp_path) -> Path:
         )
     con.execute("INSERT INTO people (email, display_name) VALUES ('dana@example.com', 'Dana Whitfield'),"
                 " ('ben@example.com', 'Ben Ortiz')")
+    con.execute("INSERT INTO message_people VALUES ('m2@work.example', 'dana@example.com', 'to'),"
+                " ('m6@work.example', 'ben@example.com', 'from')")
+    con.execute("INSERT INTO attachments VALUES ('m6@work.example#2', 'm6@work.example', 'offsite-agenda.pdf',"
+                " 'application/pdf', 1024, NULL)")
     con.execute("INSERT INTO action_items (fact_id, owner, task, message_id, evidence, extractor, extractor_version)"
                 " VALUES ('a1', 'dana@example.com', 'send the budget draft', 'm2@work.example', 'e', 'test', '1'),"
                 " ('a2', 'Ben Ortiz', 'book the venue', 'm6@work.example', 'e', 'test', '1')")
@@ -120,6 +124,10 @@ def test_every_template_yields_questions_with_the_facts_answers(store):
     assert {q.gold.answer for q in found["event_moved"] if "board dinner" in q.gold.question} == {"yes"}
     weeks = [set(q.gold.answer) for q in found["events_in_week"]]
     assert {"Board dinner", "Pickleball game"} in weeks and all("Design review" not in w for w in weeks)
+    emails = {q.gold.question: q.gold.answer for q in found["person_email"]}
+    assert emails["What is Dana Whitfield's email address?"] == "dana@example.com"
+    assert {(q.gold.answer, tuple(q.gold.message_ids)) for q in found["attachment_name"]} == {
+        ("offsite-agenda.pdf", ("m6@work.example",))}
 
 
 def test_template_lookups_run_through_their_tools_give_the_known_answer(store):
@@ -130,7 +138,7 @@ def test_template_lookups_run_through_their_tools_give_the_known_answer(store):
     for q in questions:
         results = []
         for step in q.steps:
-            if step.tool not in ("sql", "find"):
+            if step.tool not in ("sql", "find", "read_message"):
                 continue
             result = run_tool(tools, step.tool, step.arguments, ctx)
             assert result.ok, (q.template, step.arguments, result.content)
@@ -145,15 +153,12 @@ def test_template_lookups_run_through_their_tools_give_the_known_answer(store):
 
 
 def test_templates_on_the_sample_corpus_gold_facts(tmp_path):
-    from quarry.evals.gold import load_gold_facts
+    from quarry.evals.gold import build_gold_store
 
     corpus = Path(__file__).resolve().parents[1] / "sample_corpus"
-    con = connect(tmp_path / "gold.duckdb")
-    load_gold_facts(con, corpus / "gold_facts.json")
-    con.close()
-    session = StoreSession(tmp_path / "gold.duckdb")
-    summary = generate_traces(session, ORACLE, 60, seed=11, heldout=corpus / "gold_questions.jsonl")
-    assert summary.kept == summary.synthesized == 60 and set(summary.by_template) == set(template_names())
+    session = StoreSession(build_gold_store(corpus, tmp_path / "gold.duckdb"))  # mail (people, files) + gold facts
+    summary = generate_traces(session, ORACLE, 70, seed=11, heldout=corpus / "gold_questions.jsonl")
+    assert summary.kept == summary.synthesized == 70 and set(summary.by_template) == set(template_names())
     eval_hashes = {question_hash(line["question"]) for line in map(json.loads, (corpus / "gold_questions.jsonl")
                                                                    .read_text().splitlines()) if line}
     assert not eval_hashes & {question_hash(t.question) for t in list_traces(session.reader(), limit=None)}

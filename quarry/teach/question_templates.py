@@ -188,6 +188,24 @@ WHERE e.starts_at IS NOT NULL AND e.status <> 'cancelled'
 ORDER BY e.fact_id
 """
 
+#: People with a full name (two words or more) that names no one else, and a message they are on.
+_NAMED_PEOPLE = """
+SELECT p.email, p.display_name, min(mp.message_id) AS message_id
+FROM people p JOIN message_people mp ON lower(mp.email) = lower(p.email)
+WHERE p.display_name LIKE '% %'
+  AND (SELECT count(*) FROM people o WHERE o.display_name ILIKE '%' || p.display_name || '%') = 1
+GROUP BY ALL ORDER BY p.email
+"""
+
+#: Messages with exactly one named attachment whose subject names no other message.
+_ONE_ATTACHMENT = """
+SELECT m.message_id, coalesce(m.sender_name, m.sender) AS sender, m.subject, min(a.filename) AS filename
+FROM messages m JOIN attachments a ON a.message_id = m.message_id
+WHERE a.filename IS NOT NULL AND length(m.subject) BETWEEN 4 AND 80
+  AND (SELECT count(*) FROM messages o WHERE o.subject ILIKE '%' || m.subject || '%') = 1
+GROUP BY ALL HAVING count(*) = 1 ORDER BY m.message_id
+"""
+
 #: Things a personal mailbox might mention; a question about one the store never mentions is "unknown".
 UNKNOWN_THINGS = (
     "dentist appointment", "company picnic", "yoga retreat", "car inspection", "piano recital",
@@ -378,6 +396,34 @@ def _count_deadlines_month(row: dict[str, Any]) -> Instance:
     )
 
 
+def _person_email(row: dict[str, Any]) -> Instance:
+    """An address looked up by the name a person signs with; the message they are on is the citation."""
+    query = ("SELECT p.email, p.display_name, min(mp.message_id) AS message_id FROM people p "
+             "JOIN message_people mp ON mp.email = p.email "
+             f"WHERE p.display_name ILIKE {sql_literal('%' + row['display_name'] + '%')} GROUP BY ALL")
+    return Instance(
+        slots={"name": row["display_name"]},
+        answer=row["email"],
+        message_ids=[row["message_id"]],
+        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        statement=f"{row['display_name']}'s email address is {row['email']}.",
+    )
+
+
+def _attachment_name(row: dict[str, Any]) -> Instance:
+    """The message found by its subject, then read: its attachments are in no view, only in read_message."""
+    query = ("SELECT message_id, sender, sender_name, subject, sent_at FROM messages "
+             f"WHERE subject ILIKE {sql_literal('%' + row['subject'] + '%')}")
+    return Instance(
+        slots={"sender": row["sender"], "subject": row["subject"]},
+        answer=row["filename"],
+        message_ids=[row["message_id"]],
+        steps=[ToolStep(tool="sql", arguments={"query": query}),
+               ToolStep(tool="read_message", arguments={"id": row["message_id"]})],
+        statement=f"The email \"{row['subject']}\" has {row['filename']} attached.",
+    )
+
+
 def _unknown(row: dict[str, Any]) -> Instance:
     """Look in the facts, then the full text, then decline: the order the teacher prompt teaches."""
     thing, head = row["thing"], row["head"]
@@ -429,6 +475,12 @@ TEMPLATES: tuple[Template, ...] = (
              ("Add {title} to my calendar.", "Please put {title} on my calendar.",
               "Can you add {title} to my calendar?"),
              _NOT_ON_CALENDAR, _calendar_add),
+    Template("person_email", "text",
+             ("What is {name}'s email address?", "Which address does {name} write from?",
+              "How do I email {name}?"), _NAMED_PEOPLE, _person_email),
+    Template("attachment_name", "text",
+             ("What file did {sender} attach to the email \"{subject}\"?",
+              "What is attached to the email \"{subject}\" from {sender}?"), _ONE_ATTACHMENT, _attachment_name),
     Template("unknown", "text",
              ("When is the {thing}?", "Where is the {thing} taking place?", "Who is organizing the {thing}?"),
              _UNKNOWN_CANDIDATES, _unknown, params=(list(UNKNOWN_THINGS),)),
