@@ -126,7 +126,8 @@ def calendar_import(
         linked = link_calendar(con)
     finally:
         con.close()
-    typer.echo(f"imported {count} event(s) from {file}" + (f"; {linked} linked to events from your mail" if linked else ""))
+    linked_note = f"; {linked} linked to events from your mail" if linked else ""
+    typer.echo(f"imported {count} event(s) from {file}{linked_note}")
 
 
 @calendar_app.command("add")

@@ -42,9 +42,9 @@ def _summary_table(summary: IngestSummary) -> Table:
 def ingest_command(
     paths: Annotated[list[Path], typer.Argument(help="mbox files, Maildir folders, .eml files or folders, "
                                                 "documents (.txt .md .html .pdf .ics).", show_default=False)],
-    extractor: Annotated[str, typer.Option("--extractor", help="Fact extractor: rules (no model), dateparser "
-                                           "(the rules with dateparser's date search: a measured candidate), llm "
-                                           "(--model), auto (llm if a model is configured, else rules), none.")] = "rules",
+    extractor: Annotated[str, typer.Option(
+        "--extractor", help="Fact extractor: rules (no model), dateparser (the rules with dateparser's date search: "
+        "a measured candidate), llm (--model), auto (llm if a model is configured, else rules), none.")] = "rules",
     model: Annotated[str | None, typer.Option("--model", help="Model spec for --extractor llm/auto, "
                                               "e.g. local:qwen2.5-coder-1.5b.", show_default=False)] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="Parser processes (default: up to 2).",

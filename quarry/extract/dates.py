@@ -316,7 +316,8 @@ def _words(d: re.Match | None, t: re.Match | None, text: str) -> tuple[str, tupl
     return text[lo:hi].strip(" ("), (lo, hi)
 
 
-def find_dates(text: str, ref: datetime, *, default_day: date | None = None, evening: bool = False) -> list[ResolvedTime]:
+def find_dates(text: str, ref: datetime, *, default_day: date | None = None,
+               evening: bool = False) -> list[ResolvedTime]:
     """Every date/time phrase in `text`, resolved against `ref` (aware, on the sender's wall clock).
 
     A time with no day next to it falls on `default_day` (e.g. a day named earlier), else the reference day.
