@@ -1,6 +1,6 @@
 """The question templates: what each one asks of a store's facts and how it proves the answer.
 
-Each template picks candidate facts with one SQL query, and for each candidate writes the question
+Each template picks candidate facts with one SQL query (teach.template_candidates), and for each candidate writes the question
 (in several wordings), the known answer in the gold-question format, the tool steps that prove it
 (the SQL an agent should run), and the sentence an ideal final answer states. The proving SQL uses
 only the documented views, so the oracle trace's tool calls pass the agent's SQL guard.
@@ -16,6 +16,20 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from quarry.store.query import instant_text
+from quarry.teach.template_candidates import (
+    CALENDAR_OVERLAPS,
+    MONTHS,
+    NAMED_PEOPLE,
+    NOT_ON_CALENDAR,
+    ONE_ATTACHMENT,
+    UNIQUE_ACTIONS,
+    UNIQUE_DEADLINES,
+    UNIQUE_EVENTS,
+    UNKNOWN_ACCEPT,
+    UNKNOWN_CANDIDATES,
+    UNKNOWN_THINGS,
+    WEEKS,
+)
 
 #: Assumed length of an event with no end time, for calendar overlaps.
 DEFAULT_EVENT_LENGTH = timedelta(hours=1)
@@ -120,117 +134,6 @@ def _sources(row: dict[str, Any]) -> list[str]:
 
 def _end_of(row: dict[str, Any]) -> datetime:
     return row["ends_at"] or row["starts_at"] + DEFAULT_EVENT_LENGTH
-
-
-# --- candidate queries --------------------------------------------------------------------------
-
-#: Calendar entries overlapping each event (the calendar tools' rule: no end means one hour); events
-#: already on the calendar are left out, since "am I free then?" has no clear answer for them.
-_CALENDAR_OVERLAPS = """
-SELECT e.fact_id, e.title, e.starts_at, e.ends_at, e.all_day, e.status, e.message_id, e.updated_by,
-       (SELECT count(*) FROM calendar_events c
-        WHERE c.starts_at < coalesce(e.ends_at, e.starts_at + INTERVAL 1 HOUR)
-          AND coalesce(c.ends_at, c.starts_at + INTERVAL 1 HOUR) > e.starts_at) AS clashes
-FROM events e
-WHERE e.starts_at IS NOT NULL AND NOT e.all_day AND e.status <> 'cancelled'
-  AND NOT EXISTS (SELECT 1 FROM calendar_events c WHERE c.source_fact_id = e.fact_id)
-  AND (SELECT count(*) FROM events o WHERE o.title ILIKE '%' || e.title || '%') = 1
-ORDER BY e.fact_id
-"""
-
-#: Events whose title names exactly one event, so a question about it has one answer.
-_UNIQUE_EVENTS = """
-SELECT e.fact_id, e.title, e.starts_at, e.ends_at, e.all_day, e.location, e.status, e.message_id, e.updated_by
-FROM events e
-WHERE e.starts_at IS NOT NULL
-  AND (SELECT count(*) FROM events o WHERE o.title ILIKE '%' || e.title || '%') = 1
-ORDER BY e.fact_id
-"""
-
-_UNIQUE_ACTIONS = """
-SELECT a.fact_id, a.task, a.owner, a.message_id, p.email, p.display_name
-FROM action_items a
-LEFT JOIN people p ON lower(p.email) = lower(a.owner) OR lower(p.display_name) = lower(a.owner)
-WHERE a.owner IS NOT NULL
-  AND (SELECT count(*) FROM action_items o WHERE o.task ILIKE '%' || a.task || '%') = 1
-ORDER BY a.fact_id
-"""
-
-_UNIQUE_DEADLINES = """
-SELECT d.fact_id, d.task, d.due_at, d.message_id
-FROM deadlines d
-WHERE d.due_at IS NOT NULL
-  AND (SELECT count(*) FROM deadlines o WHERE o.task ILIKE '%' || d.task || '%') = 1
-ORDER BY d.fact_id
-"""
-
-_WEEKS = """
-SELECT date_trunc('week', starts_at) AS week,
-       count(*) AS n,
-       list(title ORDER BY starts_at) AS titles,
-       list(message_id ORDER BY starts_at) AS message_ids
-FROM events
-WHERE starts_at IS NOT NULL AND status <> 'cancelled'
-GROUP BY 1 ORDER BY 1
-"""
-
-_MONTHS = """
-SELECT date_trunc('month', due_at) AS month, count(*) AS n, list(message_id ORDER BY due_at) AS message_ids
-FROM deadlines WHERE due_at IS NOT NULL GROUP BY 1 ORDER BY 1
-"""
-
-_NOT_ON_CALENDAR = """
-SELECT e.fact_id, e.title, e.starts_at, e.ends_at, e.all_day, e.location, e.participants, e.message_id, e.updated_by
-FROM events e
-WHERE e.starts_at IS NOT NULL AND e.status <> 'cancelled'
-  AND NOT EXISTS (SELECT 1 FROM calendar_events c WHERE c.source_fact_id = e.fact_id)
-  AND (SELECT count(*) FROM events o WHERE o.title ILIKE '%' || e.title || '%') = 1
-ORDER BY e.fact_id
-"""
-
-#: People with a full name (two words or more) that names no one else, and a message they are on.
-_NAMED_PEOPLE = """
-SELECT p.email, p.display_name, min(mp.message_id) AS message_id
-FROM people p JOIN message_people mp ON lower(mp.email) = lower(p.email)
-WHERE p.display_name LIKE '% %'
-  AND (SELECT count(*) FROM people o WHERE o.display_name ILIKE '%' || p.display_name || '%') = 1
-GROUP BY ALL ORDER BY p.email
-"""
-
-#: Messages with exactly one named attachment whose subject names no other message.
-_ONE_ATTACHMENT = """
-SELECT m.message_id, coalesce(m.sender_name, m.sender) AS sender, m.subject, min(a.filename) AS filename
-FROM messages m JOIN attachments a ON a.message_id = m.message_id
-WHERE a.filename IS NOT NULL AND length(m.subject) BETWEEN 4 AND 80
-  AND (SELECT count(*) FROM messages o WHERE o.subject ILIKE '%' || m.subject || '%') = 1
-GROUP BY ALL HAVING count(*) = 1 ORDER BY m.message_id
-"""
-
-#: Things a personal mailbox might mention; a question about one the store never mentions is "unknown".
-UNKNOWN_THINGS = (
-    "dentist appointment", "company picnic", "yoga retreat", "car inspection", "piano recital",
-    "wine tasting", "hackathon", "tax filing", "marathon", "book club", "chess tournament",
-    "kayak trip", "pottery class", "flu shot", "ski trip", "science fair", "poetry reading",
-    "charity gala", "fire drill", "bake sale", "salsa lesson", "escape room outing",
-    "orchestra rehearsal", "garage sale", "lighthouse tour",
-)
-
-#: How the gold questions spell an answer the mailbox does not hold (answer "unknown", type text).
-UNKNOWN_ACCEPT = ("the mailbox does not say", "not mentioned")
-
-#: Unknown things the store never mentions: the whole phrase nowhere in the facts, its head noun
-#: ("picnic") in no event title and no message, so the lookups of the ideal trace really find nothing.
-_UNKNOWN_CANDIDATES = """
-SELECT t.thing, t.head
-FROM (SELECT thing, list_last(string_split(thing, ' ')) AS head FROM (SELECT unnest(?) AS thing)) t
-WHERE NOT EXISTS (SELECT 1 FROM events WHERE title ILIKE '%' || t.head || '%' OR location ILIKE '%' || t.thing || '%')
-  AND NOT EXISTS (SELECT 1 FROM deadlines WHERE task ILIKE '%' || t.thing || '%')
-  AND NOT EXISTS (SELECT 1 FROM action_items WHERE task ILIKE '%' || t.thing || '%')
-  AND NOT EXISTS (SELECT 1 FROM calendar_events WHERE title ILIKE '%' || t.thing || '%')
-  AND NOT EXISTS (SELECT 1 FROM messages
-                  WHERE subject ILIKE '%' || t.head || '%' OR body_text ILIKE '%' || t.head || '%')
-ORDER BY 1
-"""
 
 
 # --- builders -----------------------------------------------------------------------------------
@@ -441,47 +344,47 @@ def _unknown(row: dict[str, Any]) -> Instance:
 TEMPLATES: tuple[Template, ...] = (
     Template("event_when", "datetime",
              ("When is {title}?", "What time does {title} start?", "When does {title} take place?",
-              "What date and time is {title} scheduled for?"), _UNIQUE_EVENTS, _event_when),
+              "What date and time is {title} scheduled for?"), UNIQUE_EVENTS, _event_when),
     Template("event_where", "text",
              ("Where is {title}?", "Where will {title} be held?", "What is the location of {title}?"),
-             _UNIQUE_EVENTS, _event_where),
+             UNIQUE_EVENTS, _event_where),
     Template("action_owner", "text",
              ("Who is responsible for this task: {task}?", "Who owns the action item \"{task}\"?",
-              "Which person has to take care of \"{task}\"?"), _UNIQUE_ACTIONS, _action_owner),
+              "Which person has to take care of \"{task}\"?"), UNIQUE_ACTIONS, _action_owner),
     Template("deadline_when", "datetime",
              ("When is \"{task}\" due?", "What is the deadline for \"{task}\"?", "By when must \"{task}\" be done?"),
-             _UNIQUE_DEADLINES, _deadline_when),
+             UNIQUE_DEADLINES, _deadline_when),
     Template("count_events_week", "number",
              ("How many events (not counting cancelled ones) are scheduled in the week starting {day}?",
               "In the week beginning {day}, how many events are planned, excluding cancelled ones?"),
-             _WEEKS, _count_week),
+             WEEKS, _count_week),
     Template("count_deadlines_month", "number",
-             ("How many deadlines fall in {month}?", "How many deadlines are there in {month}?"), _MONTHS,
+             ("How many deadlines fall in {month}?", "How many deadlines are there in {month}?"), MONTHS,
              _count_deadlines_month),
     Template("events_in_week", "list",
              ("Which events are scheduled in the week starting {day}?",
               "List the events planned for the week beginning {day} (not cancelled ones).",
-              "What is on in the week starting {day}?"), _WEEKS, _list_week),
+              "What is on in the week starting {day}?"), WEEKS, _list_week),
     Template("event_cancelled", "yesno",
              ("Is {title} cancelled?", "Has {title} been called off?", "Was {title} cancelled?"),
-             _UNIQUE_EVENTS, _event_status("cancelled")),
+             UNIQUE_EVENTS, _event_status("cancelled")),
     Template("event_moved", "yesno",
              ("Has {title} been moved?", "Was {title} rescheduled?", "Did {title} get moved to another time?"),
-             _UNIQUE_EVENTS, _event_status("moved")),
+             UNIQUE_EVENTS, _event_status("moved")),
     Template("free_at_event", "yesno",
              ("Am I free at the time of {title}?", "Is my calendar clear during {title}?",
-              "Am I free when {title} happens?"), _CALENDAR_OVERLAPS, _free_at_event),
+              "Am I free when {title} happens?"), CALENDAR_OVERLAPS, _free_at_event),
     Template("calendar_add", "calendar_add",
              ("Add {title} to my calendar.", "Please put {title} on my calendar.",
               "Can you add {title} to my calendar?"),
-             _NOT_ON_CALENDAR, _calendar_add),
+             NOT_ON_CALENDAR, _calendar_add),
     Template("person_email", "text",
              ("What is {name}'s email address?", "Which address does {name} write from?",
-              "How do I email {name}?"), _NAMED_PEOPLE, _person_email),
+              "How do I email {name}?"), NAMED_PEOPLE, _person_email),
     Template("attachment_name", "text",
              ("What file did {sender} attach to the email \"{subject}\"?",
-              "What is attached to the email \"{subject}\" from {sender}?"), _ONE_ATTACHMENT, _attachment_name),
+              "What is attached to the email \"{subject}\" from {sender}?"), ONE_ATTACHMENT, _attachment_name),
     Template("unknown", "text",
              ("When is the {thing}?", "Where is the {thing} taking place?", "Who is organizing the {thing}?"),
-             _UNKNOWN_CANDIDATES, _unknown, params=(list(UNKNOWN_THINGS),)),
+             UNKNOWN_CANDIDATES, _unknown, params=(list(UNKNOWN_THINGS),)),
 )
