@@ -1,8 +1,8 @@
 """The question templates: what each one asks of a store's facts and how it proves the answer.
 
-Each template picks candidate facts with one SQL query (teach.template_candidates), and for each candidate writes the question
-(in several wordings), the known answer in the gold-question format, the tool steps that prove it
-(the SQL an agent should run), and the sentence an ideal final answer states. The proving SQL uses
+Each template picks candidate facts with one SQL query (teach.template_candidates), and for each candidate
+writes the question (in several wordings), the known answer in the gold-question format, the tool steps
+that prove it (the SQL an agent should run), and the sentence an ideal final answer states. The proving SQL uses
 only the documented views, so the oracle trace's tool calls pass the agent's SQL guard.
 """
 
