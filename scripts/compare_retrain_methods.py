@@ -32,6 +32,7 @@ from quarry.finetune.preference import PreferenceConfig, train_preference, write
 from quarry.finetune.train import TrainConfig, train
 from quarry.store.session import StoreSession
 from quarry.store.traces import write_jsonl
+from quarry.teach.family_traces import train_mailboxes
 from quarry.teach.rounds import Policy, serve_policy
 from quarry.teach.sampling import SamplingConfig, distinct_right, sample_questions, sampled_pairs
 from quarry.teach.synthesis import synthesize
@@ -70,7 +71,7 @@ def _timed(label: str, fn, *args, **kwargs):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", nargs="+", default=[n for n in TRAIN_ROOTS if n != "sample"], choices=TRAIN_ROOTS)
+    parser.add_argument("--train", nargs="+", default=[b.name for b in train_mailboxes()], choices=TRAIN_ROOTS)
     parser.add_argument("--eval-limit", type=int, default=12, help="gold questions per eval mailbox")
     parser.add_argument("--columns", nargs="+", default=list(FACTS), choices=FACTS,
                         help="facts the eval questions are asked over")

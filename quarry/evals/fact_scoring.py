@@ -16,6 +16,7 @@ reading its mail.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -53,7 +54,7 @@ class TypeScore(BaseModel):
     status_labelled: int = 0
     status_right: int = 0
     status_accuracy: float | None = None
-    #: Unmatched facts counted by reason (see `_miss_reason`, `_spurious_reason`).
+    #: Unmatched facts counted by reason (see `_unmatched_reason`).
     why_missed: dict[str, int] = Field(default_factory=dict)
     why_spurious: dict[str, int] = Field(default_factory=dict)
     missed: list[dict] = Field(default_factory=list)
@@ -124,7 +125,7 @@ def _unmatched_reason(item: Item, others: list[Item], others_used: set[int], tol
 
 
 def _counts(reasons: list[str]) -> dict[str, int]:
-    return {r: reasons.count(r) for r in sorted(set(reasons))}
+    return dict(sorted(Counter(reasons).items()))
 
 
 def score_type(gold: list[Item], pred: list[Item], tolerance: timedelta, min_similarity: float,

@@ -19,23 +19,24 @@ from quarry.extract.facts import similarity
 TOLERANCE = timedelta(minutes=60)
 MIN_LIKENESS = 0.5
 
+#: Each unlinked entry beside every live event starting within a day of it (the time rule is applied below).
 _CANDIDATES = """
-SELECT fact_id, title, starts_at, all_day FROM events
- WHERE status <> 'cancelled' AND starts_at BETWEEN ? - INTERVAL 24 HOUR AND ? + INTERVAL 24 HOUR
+SELECT c.event_id, c.title, e.fact_id, e.title, abs(epoch(e.starts_at) - epoch(c.starts_at)), e.all_day
+FROM calendar_events c JOIN events e
+  ON e.status <> 'cancelled' AND e.starts_at BETWEEN c.starts_at - INTERVAL 24 HOUR AND c.starts_at + INTERVAL 24 HOUR
+WHERE c.source_fact_id IS NULL
 """
 
 
 def link_calendar(con: duckdb.DuckDBPyConnection) -> int:
     """Link every unlinked calendar entry that is one of the stored events; returns how many were linked."""
-    entries = con.execute("SELECT event_id, title, starts_at FROM calendar_events WHERE source_fact_id IS NULL"
-                          ).fetchall()
-    linked = 0
-    for event_id, title, start in entries:
-        scored = [(similarity(title, fact_title), fact_id)
-                  for fact_id, fact_title, fact_start, all_day in con.execute(_CANDIDATES, [start, start]).fetchall()
-                  if all_day or abs(fact_start - start) <= TOLERANCE]
-        best = max((s for s in scored if s[0] >= MIN_LIKENESS), default=None)
-        if best is not None:
-            con.execute("UPDATE calendar_events SET source_fact_id = ? WHERE event_id = ?", [best[1], event_id])
-            linked += 1
-    return linked
+    best: dict[str, tuple[float, str]] = {}
+    for event_id, title, fact_id, fact_title, apart_s, all_day in con.execute(_CANDIDATES).fetchall():
+        if not all_day and apart_s > TOLERANCE.total_seconds():
+            continue
+        likeness = similarity(title, fact_title)
+        if likeness >= MIN_LIKENESS and (event_id not in best or (likeness, fact_id) > best[event_id]):
+            best[event_id] = (likeness, fact_id)
+    for event_id, (_, fact_id) in best.items():
+        con.execute("UPDATE calendar_events SET source_fact_id = ? WHERE event_id = ?", [fact_id, event_id])
+    return len(best)

@@ -91,12 +91,12 @@ _TIME_RE = re.compile(
 #: Words that make a bare "at 7" an evening time, anywhere in the text (or the subject: see `find_dates`);
 #: a "pm" written elsewhere ("8pm Madrid time, so 7 for you") counts too.
 _EVENING = re.compile(r"tonight|evening|dinner|supper|drinks|party|\bnight\b|(?<![a-z])p\.?m\b", re.I)
+_CONNECTOR = re.compile(r"^[\s,]*(?:(?:at|@|on|from|by|around|starting|,)\s*)*$", re.IGNORECASE)
 
 
 def is_evening(text: str) -> bool:
     """Whether `text` names an evening, so a bare hour in or under it ("half seven") is pm."""
     return bool(_EVENING.search(text))
-_CONNECTOR = re.compile(r"^[\s,]*(?:(?:at|@|on|from|by|around|starting|,)\s*)*$", re.IGNORECASE)
 
 
 class ResolvedTime(BaseModel):

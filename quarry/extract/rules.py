@@ -131,6 +131,11 @@ def _location(sentence: str, phrase: str) -> str | None:
     return match.group(1).strip(" .")
 
 
+def _due_by(sentence: str, when: ResolvedTime | None) -> bool:
+    """The date is introduced by "by", "before" or "until": something is due then."""
+    return when is not None and bool(BY_DATE_RE.search(sentence[: when.span[0]]))
+
+
 def _strip_date(text: str, when: ResolvedTime | None) -> str:
     if when is not None:  # the date and the preposition that introduced it ("let me know by Friday whether")
         text = re.sub(rf"(?:\b(?:by|before|until|on|at|no later than)\s+)?{re.escape(when.phrase)}", " ", text,
@@ -249,7 +254,7 @@ class RulesExtractor:
         if owner:
             return self._request(sentence, when, src, base, (minuted.group("task"), owner))
         if REQUEST_RE.search(sentence) or (when is not None and _addressed(sentence, src)):
-            by_date = when is not None and BY_DATE_RE.search(sentence[: when.span[0]])
+            by_date = _due_by(sentence, when)
             invite = when is not None and _ahead(when, src) and not by_date and is_eventish(sentence, src, when)
             extra = [self._event(sentence, when, src, base, "scheduled", 0.6)] if invite else []
             if is_bulk(src) and not _addressed(sentence, src):  # a letter to everyone asks no one in particular
@@ -267,8 +272,7 @@ class RulesExtractor:
             return []
         if MOVE_RE.search(sentence):
             return [self._event(sentence, found[-1], src, base, "moved", 0.7)]
-        before = sentence[: when.span[0]]
-        if DEADLINE_RE.search(sentence) or BY_DATE_RE.search(before) or re.search(r"\b(?:eod|cob)\b", when.phrase, re.I):
+        if DEADLINE_RE.search(sentence) or _due_by(sentence, when) or re.search(r"\b(?:eod|cob)\b", when.phrase, re.I):
             return [self._deadline(sentence, when, src, base)]
         if _ahead(when, src) and is_eventish(sentence, src, when):
             return [self._event(sentence, when, src, base, "scheduled", 0.8 if EVENT_RE.search(sentence) else 0.5)]
@@ -316,8 +320,8 @@ class RulesExtractor:
         else:
             return []
         task = _strip_date(task, when)
-        asks_by = when is not None and BY_DATE_RE.search(sentence[: when.span[0]])  # "let me know by Friday"
-        if len(task.split()) < 2 or (_COURTESY.match(task) and not asks_by):
+        # "let me know by Friday whether ..." asks for something; a bare "let me know" is courtesy.
+        if len(task.split()) < 2 or (_COURTESY.match(task) and not _due_by(sentence, when)):
             return []
         return [ActionItem(owner=owner, task=task, due_at=when.start if when else None,
                            phrase=when.phrase if when else None, timezone=meant_zone(when, src.reference),
