@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from quarry.errors import ConfigError
 from quarry.extract.facts import ActionItem, Deadline, Event, Fact, SourceText
 from quarry.extract.rules import RulesExtractor
-from quarry.llm.embedding import EMBED_MODEL, embed
+from quarry.llm.embedding import DIMENSIONS, EMBED_MODEL, embed
 
 WEIGHTS_FILE = Path(__file__).with_name("fact_filter.json")
 #: Sources per embedding batch: the encoder is far faster on a batch than one sentence at a time.
@@ -64,6 +64,9 @@ def candidate_text(fact: Fact, src: SourceText) -> str:
     return f"{src.subject}\n{name}\n{fact.evidence}"
 
 
+_SCALARS = 2
+
+
 def scalar_features(fact: Fact) -> list[float]:
     """Beside the embedding: the rule's own confidence and whether the fact has a clock time."""
     when = getattr(fact, "starts_at", None) or getattr(fact, "due_at", None)
@@ -74,7 +77,8 @@ def scalar_features(fact: Fact) -> list[float]:
 def features(facts: Sequence[Fact], sources: Sequence[SourceText]) -> np.ndarray:
     """One feature row per (fact, its source): embedding, then the scalars."""
     vectors = embed([candidate_text(f, s) for f, s in zip(facts, sources, strict=True)])
-    return np.asarray([v + scalar_features(f) for v, f in zip(vectors, facts, strict=True)]).reshape(len(facts), -1)
+    rows = [v + scalar_features(f) for v, f in zip(vectors, facts, strict=True)]
+    return np.asarray(rows, dtype=float).reshape(len(facts), DIMENSIONS + _SCALARS)
 
 
 @lru_cache(maxsize=1)
