@@ -152,6 +152,9 @@ def _family(split: Literal["train", "eval"] | None, extractor: str, model: str |
         if events and events.status_accuracy is not None:
             console.print(f"{part}: status (moved/cancelled/scheduled) right for {events.status_right} of "
                           f"{events.status_labelled} matched events ({events.status_accuracy:.0%})", highlight=False)
+    if extractor == "encoder" and "train" in result.splits:
+        console.print("train: in-sample for the encoder (its heads were trained on these mailboxes); the honest "
+                      "train figure is `python scripts/train_fact_filter.py --cv`", highlight=False)
     if why:
         for part, scores in result.splits.items():
             _why_lines(part, scores)
