@@ -22,13 +22,11 @@ from pydantic import BaseModel, ConfigDict
 
 from quarry.evals.corpora import Mailbox
 from quarry.evals.fact_scoring import Item, bare_id, gold_items, match_likeness
-from quarry.evals.gold import corpus_inputs, read_gold_facts
-from quarry.extract.extraction import load_pending
+from quarry.evals.family import mailbox_sources
+from quarry.evals.gold import read_gold_facts
 from quarry.extract.fact_filter import FilterWeights, Head, features, is_candidate
 from quarry.extract.facts import Event, Fact, SourceText
-from quarry.extract.pipeline import ingest
 from quarry.extract.rules import RulesExtractor
-from quarry.store.db import connect
 
 TOLERANCE = timedelta(minutes=60)
 MIN_SIMILARITY = 0.5
@@ -64,13 +62,7 @@ def _item(fact: Fact, message_id: str) -> Item:
 
 def mailbox_candidates(box: Mailbox, workdir: Path) -> tuple[list[tuple[Fact, SourceText, bool]], Counter[str]]:
     """(fact, its source, real?) for every rules candidate of one mailbox, and its gold counts per table."""
-    db = workdir / f"{box.name}.duckdb"
-    ingest(corpus_inputs(box.root), db, workers=1)
-    con = connect(db)
-    try:
-        sources = [s for s in load_pending(con, "rules", "") if s.kind == "message"]
-    finally:
-        con.close()
+    sources = mailbox_sources(box, workdir)
     gold = gold_items(read_gold_facts(box.gold_facts))
     rules = RulesExtractor()
     found = []

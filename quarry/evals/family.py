@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from quarry.evals.corpora import Mailbox, Split, mailboxes
 from quarry.evals.fact_scoring import TypeScore, evaluate_connection
 from quarry.evals.gold import corpus_inputs
-from quarry.extract.extraction import Extractor, extract_pending
+from quarry.extract.extraction import Extractor, extract_pending, load_pending
+from quarry.extract.facts import SourceText
 from quarry.extract.pipeline import ingest
 from quarry.store.db import connect
 
@@ -52,6 +53,17 @@ def score_mailbox(box: Mailbox, extractor: str | Extractor, model: str | None, w
         con.close()
     return MailboxScore(name=box.name, split=box.split, messages=summary.messages_new,
                         seconds=round(summary.seconds + extraction.seconds, 2), types=report.types)
+
+
+def mailbox_sources(box: Mailbox, workdir: Path) -> list[SourceText]:
+    """The mailbox's messages as extractors see them, from a fresh store under `workdir` (for training on them)."""
+    db = workdir / f"{box.name}.duckdb"
+    ingest(corpus_inputs(box.root), db, workers=1)
+    con = connect(db)
+    try:
+        return [s for s in load_pending(con, "rules", "") if s.kind == "message"]
+    finally:
+        con.close()
 
 
 def summed(scores: list[TypeScore]) -> TypeScore:
