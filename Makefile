@@ -45,8 +45,8 @@ demo: setup
 	$(BIN)/quarry sql "SELECT title, starts_at, status FROM events WHERE status <> 'scheduled' ORDER BY starts_at" --db $(DEMO_DB)
 	$(BIN)/quarry traces generate --teacher oracle --n 24 --db $(DEMO_DB)
 	$(BIN)/quarry stats --db $(DEMO_DB)
-	# The owned model shipped with Quarry (a LoRA adapter on Qwen2.5-Coder-0.5B, served by llama.cpp) answers:
-	$(BIN)/quarry models pull qwen2.5-coder-0.5b
+	# The owned model shipped with Quarry (a LoRA adapter on SmolLM2-135M, served by llama.cpp) answers:
+	$(BIN)/quarry models pull smollm2-135m
 	$(BIN)/quarry models adapters
 	$(BIN)/quarry ask "When is the board dinner?" --show-steps --db $(DEMO_DB)
 

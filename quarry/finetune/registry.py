@@ -55,7 +55,7 @@ class _State(BaseModel):
 
 #: Adapters that come with the package, and the one live before the user chooses.
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
-SHIPPED_DEFAULT = "quarry-qwen-v1"
+SHIPPED_DEFAULT = "quarry-smollm2-v2"
 
 
 def adapters_dir() -> Path:
