@@ -30,8 +30,7 @@ from quarry.teach.family_traces import family_traces, train_mailboxes
 def _one(student: str, traces: Path, args: argparse.Namespace) -> dict:
     """Train, export and evaluate one student; its figures as a JSON-able dict."""
     def progress(info: StepInfo) -> None:
-        print(f"{student} step {info.step}/{info.total_steps} loss {info.loss:.3f} {info.tokens_per_s:.0f} tok/s",
-              file=sys.stderr, flush=True)
+        print(f"{student} {info.line()}", file=sys.stderr, flush=True)
 
     config = TrainConfig(student=f"local:{student}", traces=[traces], out=args.out / f"run-{student}",
                          rank=args.rank, alpha=2.0 * args.rank, epochs=args.epochs, max_steps=args.max_steps,

@@ -39,9 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _progress(info: StepInfo) -> None:
-    eval_part = f" eval {info.eval_loss:.3f}" if info.eval_loss is not None else ""
-    print(f"step {info.step}/{info.total_steps} loss {info.loss:.3f}{eval_part} {info.tokens_per_s:.0f} tok/s",
-          file=sys.stderr, flush=True)
+    print(info.line(), file=sys.stderr, flush=True)
 
 
 def _answered(mailbox: str, facts: str, outcome: QuestionOutcome) -> None:

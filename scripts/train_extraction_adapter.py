@@ -32,7 +32,7 @@ def _log(line: str) -> None:
 
 
 def _progress(info: StepInfo) -> None:
-    _log(f"step {info.step}/{info.total_steps} loss {info.loss:.3f} {info.tokens_per_s:.0f} tok/s")
+    _log(info.line())
 
 
 def main() -> None:

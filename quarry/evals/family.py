@@ -18,7 +18,7 @@ from quarry.evals.fact_scoring import TypeScore, evaluate_connection
 from quarry.evals.gold import corpus_inputs
 from quarry.extract.extraction import Extractor, extract_pending, load_pending
 from quarry.extract.facts import SourceText
-from quarry.extract.pipeline import ingest
+from quarry.extract.pipeline import IngestSummary, ingest
 from quarry.store.db import connect
 
 
@@ -41,10 +41,15 @@ class FamilyReport(BaseModel):
     splits: dict[str, dict[str, TypeScore]]
 
 
+def _fresh_store(box: Mailbox, workdir: Path) -> tuple[Path, IngestSummary]:
+    """The mailbox ingested (no extraction) into a new store under `workdir`."""
+    db = workdir / f"{box.split}-{box.name}.duckdb"
+    return db, ingest(corpus_inputs(box.root), db, workers=1)
+
+
 def score_mailbox(box: Mailbox, extractor: str | Extractor, model: str | None, workdir: Path) -> MailboxScore:
     """Ingest one mailbox into a fresh store under `workdir`, extract, and score."""
-    db = workdir / f"{box.split}-{box.name}.duckdb"
-    summary = ingest(corpus_inputs(box.root), db, workers=1)
+    db, summary = _fresh_store(box, workdir)
     con = connect(db)
     try:
         extraction = extract_pending(con, extractor, model)
@@ -57,8 +62,7 @@ def score_mailbox(box: Mailbox, extractor: str | Extractor, model: str | None, w
 
 def mailbox_sources(box: Mailbox, workdir: Path) -> list[SourceText]:
     """The mailbox's messages as extractors see them, from a fresh store under `workdir` (for training on them)."""
-    db = workdir / f"{box.name}.duckdb"
-    ingest(corpus_inputs(box.root), db, workers=1)
+    db, _ = _fresh_store(box, workdir)
     con = connect(db)
     try:
         return [s for s in load_pending(con, "rules", "") if s.kind == "message"]

@@ -245,7 +245,8 @@ def extract_pending(
 ) -> ExtractionSummary:
     """Extract facts from every message/document not yet processed by this extractor; self-contained.
 
-    `extractor` is a name or a ready extractor object; `chat_model` (a ready ChatModel) skips opening `model` by spec; `tz` forces the senders' time zone;
+    `extractor` is a name or a ready extractor object; `chat_model` (a ready ChatModel) skips opening `model` by
+    spec; `tz` forces the senders' time zone;
     `limit` stops after that many items (the rest stay pending).
     Runs its own transactions (one per batch of items): call it outside any open transaction.
     """

@@ -71,6 +71,11 @@ class StepInfo(BaseModel):
     eval_loss: float | None = None
     best_eval_loss: float | None = None
 
+    def line(self) -> str:
+        """'step 3/67 loss 0.544 [eval 0.610] 118 tok/s': the progress line the training scripts print."""
+        eval_part = f" eval {self.eval_loss:.3f}" if self.eval_loss is not None else ""
+        return f"step {self.step}/{self.total_steps} loss {self.loss:.3f}{eval_part} {self.tokens_per_s:.0f} tok/s"
+
 
 class TrainResult(BaseModel):
     run_dir: Path
