@@ -37,9 +37,11 @@ class Renderer(Protocol):
     def render(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None,
                add_generation_prompt: bool = False) -> str: ...
 
+    def pieces(self, text: str) -> list[tuple[str, bool]]: ...
+
 
 class TokenizerLike(Protocol):
-    def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]: ...
+    def encode(self, text: str, add_special_tokens: bool = ..., split_special_tokens: bool = ...) -> list[int]: ...
 
 
 class DatasetConfig(BaseModel):
@@ -224,9 +226,10 @@ def tokenize_record(record: dict[str, Any], renderer: Renderer, tokenizer: Token
     ids: list[int] = []
     mask: list[int] = []
     for text, trained in segments(renderer, messages, tools or None):
-        piece = tokenizer.encode(text, add_special_tokens=False)
-        ids += piece
-        mask += [int(trained)] * len(piece)
+        for piece, special in renderer.pieces(text):
+            tokens = tokenizer.encode(piece, add_special_tokens=False, split_special_tokens=not special)
+            ids += tokens
+            mask += [int(trained)] * len(tokens)
     return Example(metadata.trace_id or "", metadata.template or "", ids, mask)
 
 

@@ -5,12 +5,17 @@ transformers' `apply_chat_template` does. Templates that understand tools (Qwen2
 `<tool_call>`) get the conversation as-is. Templates that ignore tools (SmolLM2) and models without a
 template (Gemma 3 base, which gets `GEMMA_TEMPLATE`) get the tools "folded" into plain messages in the
 same Qwen format, so one parser reads every model's tool calls and a fine-tuned student learns one format.
+
+Some bases ship `<tool_call>` and `</tool_call>` as special tokens they were never trained on (Qwen2.5-Coder-0.5B:
+the two output rows are the same vector, so no adapter can make the model write one and not the other). Their
+format keeps the tags as literal text, tokenized like any other text (`pieces`), in serving and training alike.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import datetime
 from functools import lru_cache
@@ -18,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 from jinja2.ext import loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from quarry.errors import ModelError
 from quarry.llm.base import ChatMessage, ToolCall, ToolSpec
-from quarry.llm.gguf_meta import read_metadata
+from quarry.llm.gguf_meta import read_metadata, tensor_rows
 
 #: The explicit template for models whose GGUF has none (Gemma 3 base): Gemma's turn markers,
 #: the system prompt folded into the first user turn as Gemma's own instruct template does.
@@ -50,6 +56,9 @@ TOOLS_POSTAMBLE = (
     "</tool_call>"
 )
 TOOL_CALL_OPEN, TOOL_CALL_CLOSE = "<tool_call>", "</tool_call>"
+_TAGS = re.compile(f"({re.escape(TOOL_CALL_OPEN)}|{re.escape(TOOL_CALL_CLOSE)})")
+#: Two special tokens whose output rows are this similar were never told apart in training.
+UNTRAINED_COSINE = 0.999
 
 
 def _tojson(value: Any, indent: int | None = None, ensure_ascii: bool = False) -> str:
@@ -131,23 +140,28 @@ def fold_tools(messages: list[ChatMessage], tools: list[ToolSpec] | None) -> lis
 class ChatFormat:
     """How one model's conversations become prompt text, and how its replies become tool calls."""
 
-    def __init__(self, template: str, *, fold: bool, bos_token: str = "", eos_token: str = "", name: str = ""):
+    def __init__(self, template: str, *, fold: bool, bos_token: str = "", eos_token: str = "", name: str = "",
+                 literal_tags: bool = False):
         self.template = template
         self.fold = fold
+        self.literal_tags = literal_tags
         self.bos_token = bos_token
         self.eos_token = eos_token
         self.name = name
 
     @classmethod
     def from_template(
-        cls, template: str | None, *, bos_token: str = "", eos_token: str = "", name: str = ""
+        cls, template: str | None, *, bos_token: str = "", eos_token: str = "", name: str = "",
+        literal_tags: bool = False,
     ) -> "ChatFormat":
         """The format for a model's own template (None = no template: GEMMA_TEMPLATE), folding tools
         exactly when the template does not render them itself."""
         if template is None:
-            return cls(GEMMA_TEMPLATE, fold=True, bos_token=bos_token, eos_token=eos_token, name=f"{name} (explicit)")
+            return cls(GEMMA_TEMPLATE, fold=True, bos_token=bos_token, eos_token=eos_token, name=f"{name} (explicit)",
+                       literal_tags=literal_tags)
         native = "tools" in template and TOOL_CALL_OPEN in template
-        return cls(template, fold=not native, bos_token=bos_token, eos_token=eos_token, name=name)
+        return cls(template, fold=not native, bos_token=bos_token, eos_token=eos_token, name=name,
+                   literal_tags=literal_tags)
 
     @classmethod
     def for_gguf(cls, path: str | Path) -> "ChatFormat":
@@ -159,9 +173,25 @@ class ChatFormat:
 
     @property
     def template_sha256(self) -> str:
-        """Identity of the rendering (template text + folding); stored with adapters, checked when serving."""
-        marker = "\n#quarry:fold-tools-v1" if self.fold else ""
+        """Identity of the rendering (template text, folding, literal tags); stored with adapters, checked when
+        serving."""
+        marker = ("\n#quarry:fold-tools-v1" if self.fold else "") + ("\n#quarry:literal-tags-v1" if self.literal_tags
+                                                                     else "")
         return hashlib.sha256((self.template + marker).encode()).hexdigest()
+
+    def pieces(self, text: str) -> list[tuple[str, bool]]:
+        """Rendered text as (piece, parse special tokens) runs to tokenize one by one. When this format keeps
+        the tool-call tags literal, each tag comes as two plain pieces (`<tool_call` and `>`): llama.cpp and
+        transformers both match an added token's text even with special-token parsing off, never a part of it."""
+        if not self.literal_tags:
+            return [(text, True)] if text else []
+        out: list[tuple[str, bool]] = []
+        for piece in _TAGS.split(text):
+            if _TAGS.fullmatch(piece):
+                out += [(piece[:-1], False), (piece[-1], False)]
+            elif piece:
+                out.append((piece, True))
+        return out
 
     def render(
         self, messages: list[ChatMessage], tools: list[ToolSpec] | None = None, add_generation_prompt: bool = False
@@ -245,4 +275,17 @@ def _format_for(path: str, mtime_ns: int) -> ChatFormat:
     meta = read_metadata(path, arrays=frozenset({"tokenizer.ggml.tokens"}))
     template = meta.get("tokenizer.chat_template")
     bos, eos = _token_text(meta, "tokenizer.ggml.bos_token_id"), _token_text(meta, "tokenizer.ggml.eos_token_id")
-    return ChatFormat.from_template(template, bos_token=bos, eos_token=eos, name=Path(path).name)
+    return ChatFormat.from_template(template, bos_token=bos, eos_token=eos, name=Path(path).name,
+                                    literal_tags=_untrained_tags(path, meta.get("tokenizer.ggml.tokens") or []))
+
+
+def _untrained_tags(path: str, tokens: list[str]) -> bool:
+    """Whether the vocabulary has both tool-call tags as tokens whose output rows are one vector (never trained)."""
+    if TOOL_CALL_OPEN not in tokens or TOOL_CALL_CLOSE not in tokens:
+        return False
+    rows = tensor_rows(path, ("output.weight", "token_embd.weight"),
+                       (tokens.index(TOOL_CALL_OPEN), tokens.index(TOOL_CALL_CLOSE)))
+    if rows is None:
+        return False
+    norms = float(np.linalg.norm(rows[0]) * np.linalg.norm(rows[1]))
+    return norms > 0 and float(rows[0] @ rows[1]) / norms > UNTRAINED_COSINE

@@ -111,8 +111,9 @@ class LocalModel:
         return self._loaded.llm
 
     def tokenize(self, text: str) -> list[int]:
-        """Token ids of rendered prompt text: special tokens parsed, no BOS added."""
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        """Token ids of rendered prompt text: special tokens parsed (not literal tool-call tags), no BOS added."""
+        return [token for piece, special in self.format.pieces(text)
+                for token in self.llm.tokenize(piece.encode("utf-8"), add_bos=False, special=special)]
 
     def fixed_prefix(self, messages: list[ChatMessage], tools: list[ToolSpec] | None) -> list[int]:
         """The tokens before the first user message's text: the same in every run that has this system
