@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from quarry.errors import ModelError
 from quarry.finetune.dataset import DatasetConfig, tokenize_record
 from tests.conftest import FT_EVENTS, ft_trace
 
@@ -100,6 +101,8 @@ def test_registry_activate_rollback_and_the_gate(tmp_path, monkeypatch):
     registry.activate("second")
     assert registry.active_adapter("smollm2-135m") == folder / "second.gguf"
     assert registry.active_adapter("gemma3-270m") is None
+    with pytest.raises(ModelError, match="no live adapter was trained on gemma3-270m"):
+        registry.open_with_adapters("local:gemma3-270m+adapter:active")
     assert registry.rollback() == "first"
     assert registry.active_model_spec() == f"local:smollm2-135m+adapter:{folder / 'first.gguf'}"
     assert [r.name for r in registry.list_adapters()] == ["first", "second"]

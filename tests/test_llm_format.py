@@ -119,6 +119,35 @@ def test_template_hash_is_stable_and_distinguishes_folding():
     assert unfolded.template_sha256 != smol.template_sha256 and len(smol.template_sha256) == 64
 
 
+def test_qwen_coder_keeps_its_untrained_tool_call_tags_as_literal_text():
+    """Its `<tool_call>` and `</tool_call>` tokens share one output vector, so no adapter can write the one and not
+    the other: its format tokenizes the tags as text, in llama.cpp and in transformers alike."""
+    from transformers import AutoTokenizer
+
+    from quarry.llm.local import LocalModel
+
+    path = _pulled("qwen2.5-coder-0.5b")
+    qwen = ChatFormat.for_gguf(path)
+    assert qwen.literal_tags
+    assert not ChatFormat.for_gguf(_pulled("smollm2-135m")).literal_tags
+    assert not ChatFormat.for_gguf(_pulled("gemma3-270m")).literal_tags
+    assert qwen.template_sha256 != ChatFormat(qwen.template, fold=False).template_sha256
+    text = qwen.render(CONVERSATION, TOOLS, add_generation_prompt=False)
+    pieces = qwen.pieces(text)
+    assert "".join(piece for piece, _ in pieces) == text
+    assert ("<tool_call", False) in pieces and ("</tool_call", False) in pieces
+    served = LocalModel(path, prefix_cache=False)
+    ids = served.tokenize(text)
+    tag_ids = {served.llm.tokenize(tag.encode(), add_bos=False, special=True)[0]
+               for tag in ("<tool_call>", "</tool_call>")}
+    assert not tag_ids & set(ids)
+    assert served.llm.detokenize(ids, special=True).decode() == text
+    tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+    trained = [t for piece, special in pieces
+               for t in tokenizer.encode(piece, add_special_tokens=False, split_special_tokens=not special)]
+    assert trained == ids
+
+
 def test_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="model file not found"):
         ChatFormat.for_gguf(tmp_path / "nope.gguf")

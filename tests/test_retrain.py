@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from quarry.finetune.registry import SHIPPED_DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,19 +60,24 @@ def test_retrain_continues_from_the_live_adapter_and_activates_only_when_not_wor
         retrain(config)
 
 
+#: The shipped SmolLM2 adapter: the smallest live model a one-step DPO retrain can start from.
+SMOLLM2_ADAPTER = "quarry-smollm2-v2"
 BOARD_SQL = "SELECT title, starts_at, location, message_id FROM events WHERE title ILIKE '%board dinner%'"
 BOARD_ID = "20261001163000.a23b2813ba@lumenfield.io"
 
 
 def test_chat_good_and_bad_become_pairs_of_the_next_dpo_retrain(sample_store, tmp_path, smollm2_gguf):
     """`/bad` then `/good` on two answers to one question, and a lone `/bad`, given in a real terminal; then
-    `quarry retrain --method dpo` (live adapter: the shipped one, its GGUF made trainable) counts and trains them."""
+    `quarry retrain --method dpo` (live adapter: the shipped SmolLM2 one, its GGUF made trainable) counts and trains
+    them."""
     import pexpect
     from test_chat import PROMPT, QUARRY, spawn_chat, tool_turn, write_replay
 
     home = tmp_path / "home"
     home.mkdir()
     (home / "models").symlink_to(smollm2_gguf.parent)
+    env = {**os.environ, "QUARRY_HOME": str(home)}
+    subprocess.run([QUARRY, "models", "activate", SMOLLM2_ADAPTER], env=env, check=True, capture_output=True)
     chat_model = write_replay(
         tmp_path / "chat.json",
         tool_turn("sql", {"query": BOARD_SQL}, "c1"), {"role": "assistant", "content": "It was last spring."},
@@ -100,13 +104,13 @@ def test_chat_good_and_bad_become_pairs_of_the_next_dpo_retrain(sample_store, tm
         [QUARRY, "retrain", "--method", "dpo", "--teacher", f"replay:{teacher}", "--rounds", "1",
          "--round-questions", "1", "--samples", "1", "--max-steps", "1", "--eval-limit", "1", "--name", "fb",
          "--db", str(sample_store), "--json"],
-        env={**os.environ, "QUARRY_HOME": str(home)}, capture_output=True, text=True, timeout=600)
+        env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)
     assert result["feedback"] == {"good": 1, "bad": 2, "good_vs_bad": 1, "bad_vs_teacher": 1, "unpaired": {}}
     (round_one,) = result["rounds"]
     assert round_one["pairs"]["feedback"] == 1 and round_one["pairs"]["feedback_teacher"] == 1
-    assert round_one["trained"]["dpo"]["steps"] == 1 and result["started_from"] == SHIPPED_DEFAULT
+    assert round_one["trained"]["dpo"]["steps"] == 1 and result["started_from"] == SMOLLM2_ADAPTER
     pairs = [json.loads(line) for line in (Path(result["run_dir"]) / "round-1" / "pairs.jsonl").read_text().splitlines()]
     feedback = {p["rejected"]["messages"][-1]["content"]: p for p in pairs if p["source"].startswith("feedback")}
     assert feedback["It was last spring."]["chosen"]["messages"][-1]["content"].startswith("The board dinner is at")

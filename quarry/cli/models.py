@@ -88,15 +88,21 @@ def adapters_command(json_out: JsonOption = False) -> None:
         print_json({"active": active, "adapters": [r.model_dump() for r in records]})
         return
     table = Table(title="adapters (* = active)")
-    for column in ("", "name", "base", "data", "eval loss", "held-out success", "created"):
+    for column in ("", "name", "base", "data", "eval loss", "held-out success", "over gold facts", "created"):
         table.add_column(column)
     for r in records:
-        success = r.metrics.get("heldout_success")
         eval_loss = r.metrics.get("best_eval_loss", r.metrics.get("eval_loss"))
         table.add_row("*" if r.name == active else "", r.name + (" (shipped)" if r.shipped else ""), r.base,
                       (r.data_hash or "")[:12], f"{eval_loss:.3f}" if isinstance(eval_loss, float) else "",
-                      f"{success:.0%} of {r.metrics.get('heldout_n')}" if success is not None else "", r.created_at)
+                      _share(r.metrics, "heldout_success"), _share(r.metrics, "heldout_gold_facts_success"),
+                      r.created_at)
     console.print(table)
+
+
+def _share(metrics: dict, key: str) -> str:
+    """A held-out success figure as "47% of 36", or blank when the adapter was not measured that way."""
+    value = metrics.get(key)
+    return f"{value:.0%} of {metrics.get('heldout_n')}" if value is not None else ""
 
 
 def activate_command(name: Annotated[str, typer.Argument(help="Adapter name from `quarry models adapters`.")]) -> None:

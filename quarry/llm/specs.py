@@ -138,6 +138,9 @@ def _open_local(part: ModelSpec, active_adapter: AdapterLookup | None) -> ChatMo
         if active_adapter is None:
             raise ModelError(f"{part.text}: '+adapter:active' needs the adapter registry (open it through the CLI)")
         adapter_path = active_adapter(base_name)
+        if adapter_path is None:  # serving the bare base under the owned model's name would mislead
+            raise ModelError(f"{part.text}: no live adapter was trained on {base_name} "
+                             "(`quarry models adapters` lists them and their bases; `quarry models activate NAME`)")
     elif part.adapter:
         adapter_path = Path(part.adapter).expanduser()
     return LocalModel(path, adapter=adapter_path, model_id=part.text)
