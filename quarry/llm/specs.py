@@ -110,39 +110,43 @@ def has_adapter(model_id: str) -> bool:
     return any(part.adapter for part in parse_model_id(model_id))
 
 
-def _resolve_local(part: ModelSpec) -> tuple[Path, str]:
-    """(GGUF path, base name for the adapter registry) of a local or hf provider."""
+def _resolve_local(part: ModelSpec, active_adapter: AdapterLookup | None) -> tuple[Path, Path | None]:
+    """(GGUF path, adapter path) of a local or hf provider; a missing live adapter is reported before a missing base."""
     from quarry.llm.catalog import CATALOG, model_path
 
     if part.kind == "hf":
         from quarry.llm.pull import pull_hf
 
         path = pull_hf(part.target)
-        return path, path.stem
+        return path, _adapter_for(part, path.stem, active_adapter)
     if part.target in CATALOG:
-        return model_path(part.target), part.target
+        adapter = _adapter_for(part, part.target, active_adapter)
+        return model_path(part.target), adapter
     path = Path(part.target).expanduser()
     if path.suffix == ".gguf" or "/" in part.target:
+        adapter = _adapter_for(part, path.stem, active_adapter)
         if not path.is_file():
             raise ModelError(f"{path}: model file not found")
-        return path, path.stem
+        return path, adapter
     raise ModelError(f"unknown local model {part.target!r}; the catalog has: {', '.join(CATALOG)} (or give a .gguf path)")
+
+
+def _adapter_for(part: ModelSpec, base_name: str, active_adapter: AdapterLookup | None) -> Path | None:
+    if part.adapter != ACTIVE:
+        return Path(part.adapter).expanduser() if part.adapter else None
+    if active_adapter is None:
+        raise ModelError(f"{part.text}: '+adapter:active' needs the adapter registry (open it through the CLI)")
+    adapter_path = active_adapter(base_name)
+    if adapter_path is None:  # serving the bare base under the owned model's name would mislead
+        raise ModelError(f"{part.text}: no live adapter was trained on {base_name} "
+                         "(`quarry models adapters` lists them and their bases; `quarry models activate NAME`)")
+    return adapter_path
 
 
 def _open_local(part: ModelSpec, active_adapter: AdapterLookup | None) -> ChatModel:
     from quarry.llm.local import LocalModel
 
-    path, base_name = _resolve_local(part)
-    adapter_path: Path | None = None
-    if part.adapter == ACTIVE:
-        if active_adapter is None:
-            raise ModelError(f"{part.text}: '+adapter:active' needs the adapter registry (open it through the CLI)")
-        adapter_path = active_adapter(base_name)
-        if adapter_path is None:  # serving the bare base under the owned model's name would mislead
-            raise ModelError(f"{part.text}: no live adapter was trained on {base_name} "
-                             "(`quarry models adapters` lists them and their bases; `quarry models activate NAME`)")
-    elif part.adapter:
-        adapter_path = Path(part.adapter).expanduser()
+    path, adapter_path = _resolve_local(part, active_adapter)
     return LocalModel(path, adapter=adapter_path, model_id=part.text)
 
 
