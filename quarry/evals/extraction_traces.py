@@ -22,7 +22,7 @@ from quarry.evals.corpora import Mailbox
 from quarry.evals.fact_scoring import bare_id
 from quarry.evals.family import mailbox_sources
 from quarry.evals.gold import GoldEvent, GoldFacts, GoldTask, read_gold_facts
-from quarry.extract.dates import find_dates
+from quarry.extract.dates import find_dates, resolve
 from quarry.extract.facts import SourceText, normalize
 from quarry.extract.llm_extractor import (
     LLMAction,
@@ -40,16 +40,26 @@ _STATUS = {"created": "scheduled", "moved": "moved", "cancelled": "cancelled"}
 
 
 def _words(phrase: str | None, evidence: str, at: datetime | None, src: SourceText) -> str:
-    """The date words the reply gives: the gold phrase if the message holds it, else the evidence's phrase
-    that names `at`."""
-    if phrase and len(phrase) <= _WHEN_CHARS and normalize(phrase) in normalize(src.text()):
-        return phrase
-    if at is not None:
-        for found in find_dates(evidence, src.reference):
-            words = evidence[found.span[0]:found.span[1]]  # as written: the finder's phrase may join two spans
-            if abs((found.start - at).total_seconds()) < 60 and len(words) <= _WHEN_CHARS:
-                return words
-    return ""
+    """The date words the reply gives: words of the message that the extractor's own date check
+    (`resolve`) reads as `at`; failing that, words that name `at`'s day, or the gold phrase as written.
+
+    Candidates are the gold phrase, its parts (gold phrases join distant words with " ... "), and the
+    date phrases found in the evidence, as written."""
+    if at is None:
+        return ""
+    text = normalize(src.text())
+    parts = [phrase, *phrase.split(" ... ")] if phrase else []
+    found = [evidence[f.span[0]:f.span[1]] for f in find_dates(evidence, src.reference)]
+    candidates = [w.strip() for w in (*parts, *found)
+                  if w and len(w.strip()) <= _WHEN_CHARS and normalize(w) in text]
+    read = [(words, resolve(words, src.reference)) for words in candidates]
+    read = [(words, r) for words, r in read if r is not None]
+    for words, r in read:
+        if abs((r.start - at).total_seconds()) < 60:
+            return words
+    day = at.date()
+    same_day = next((words for words, r in read if r.start.astimezone(at.tzinfo).date() == day), None)
+    return same_day or (parts[0] if parts and parts[0] in candidates else "")
 
 
 def _clip(value: str | None, limit: int) -> str | None:
@@ -65,7 +75,8 @@ def _event_replies(event: GoldEvent, src: SourceText) -> list[LLMEvent]:
                          location=_clip(event.location, 80), status="scheduled",
                          evidence=event.evidence[:_EVIDENCE_CHARS])]
     return [LLMEvent(title=event.title[:80], location=_clip(event.location, 80), status=_STATUS[h.change],
-                     when=_words(event.phrase if h.change == "created" else None, h.evidence, h.new_starts_at, src),
+                     when=_words(event.phrase if h.change == "created" else None, h.evidence,
+                                 h.new_starts_at or h.old_starts_at, src),  # a cancellation names the old day
                      evidence=h.evidence[:_EVIDENCE_CHARS]) for h in changes]
 
 
