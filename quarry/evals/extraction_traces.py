@@ -45,21 +45,18 @@ def _words(phrase: str | None, evidence: str, at: datetime | None, src: SourceTe
 
     Candidates are the gold phrase, its parts (gold phrases join distant words with " ... "), and the
     date phrases found in the evidence, as written."""
-    if at is None:
-        return ""
     text = normalize(src.text())
     parts = [phrase, *phrase.split(" ... ")] if phrase else []
     found = [evidence[f.span[0]:f.span[1]] for f in find_dates(evidence, src.reference)]
-    candidates = [w.strip() for w in (*parts, *found)
-                  if w and len(w.strip()) <= _WHEN_CHARS and normalize(w) in text]
-    read = [(words, resolve(words, src.reference)) for words in candidates]
-    read = [(words, r) for words, r in read if r is not None]
-    for words, r in read:
-        if abs((r.start - at).total_seconds()) < 60:
-            return words
-    day = at.date()
-    same_day = next((words for words, r in read if r.start.astimezone(at.tzinfo).date() == day), None)
-    return same_day or (parts[0] if parts and parts[0] in candidates else "")
+    candidates = list(dict.fromkeys(w.strip() for w in (*parts, *found)
+                                    if w and len(w.strip()) <= _WHEN_CHARS and normalize(w) in text))
+    written = phrase if phrase in candidates else ""
+    if at is None:
+        return written
+    read = [(words, r) for words in candidates if (r := resolve(words, src.reference)) is not None]
+    exact = next((words for words, r in read if abs((r.start - at).total_seconds()) < 60), None)
+    same_day = next((words for words, r in read if r.start.astimezone(at.tzinfo).date() == at.date()), None)
+    return exact or same_day or written
 
 
 def _clip(value: str | None, limit: int) -> str | None:
