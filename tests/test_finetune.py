@@ -9,6 +9,8 @@ import pytest
 
 from quarry.errors import ModelError
 from quarry.finetune.dataset import DatasetConfig, tokenize_record
+from quarry.llm.gguf_meta import read_metadata
+from quarry.llm.local import ADAPTER_TOOLS_KEY
 from tests.conftest import FT_EVENTS, ft_trace
 
 
@@ -71,6 +73,9 @@ def test_exported_gguf_adapter_loads_in_llama_cpp_and_moves_toward_the_training_
 
     adapter = export_gguf_lora(trained_run[0], tmp_path / "adapter.gguf")
     record = ft_trace("when", 3, FT_EVENTS[3])  # a trained template
+    # The adapter names the tools its prompts offered, so it is served those and no tool added since.
+    trained_tools = read_metadata(adapter)[ADAPTER_TOOLS_KEY].split(",")
+    assert trained_tools == sorted(spec["function"]["name"] for spec in record["tools"])
     messages = [{"role": "system", "content": record["metadata"]["student_system_prompt"]},
                 *record["messages"][1:4]]
     prompt = ChatFormat.for_gguf(smollm2_gguf).render(messages, tools=record["tools"], add_generation_prompt=True)
@@ -136,6 +141,7 @@ def test_the_committed_adapter_carries_its_provenance_and_answers_through_llama_
     """The shipped owned model: record complete, GGUF loads on the quantized base and makes a valid tool call."""
     from datetime import datetime, timezone
 
+    from quarry.agent.loop import offered_tools
     from quarry.agent.prompts import opening
     from quarry.agent.tools.base import tool_specs
     from quarry.agent.tools.registry import all_tools, schema_description
@@ -148,7 +154,10 @@ def test_the_committed_adapter_carries_its_provenance_and_answers_through_llama_
         assert record.provenance.get(key) not in (None, ""), key
     assert record.metrics.get("heldout_success") is not None
     model = open_model(registry.model_spec(record))
-    tools = tool_specs(all_tools(), compact=True)
+    # Served the tools it was trained with: the eight of its traces, not the people and message lookups added since.
+    assert set(model.trained_tools) == set(all_tools()) - {"find_person", "find_message"}
+    tools = tool_specs(offered_tools(model, all_tools()), compact=True)
+    assert len(tools) == 8
     messages = opening("student", schema_description(), "When is the board dinner?",
                        datetime(2026, 11, 30, tzinfo=timezone.utc))
     reply = model.chat(messages, tools=tools, max_tokens=96)

@@ -103,6 +103,7 @@ def test_chat_good_and_bad_become_pairs_of_the_next_dpo_retrain(sample_store, tm
     done = subprocess.run(
         [QUARRY, "retrain", "--method", "dpo", "--teacher", f"replay:{teacher}", "--rounds", "1",
          "--round-questions", "1", "--samples", "1", "--max-steps", "1", "--eval-limit", "1", "--name", "fb",
+         "--agent-max-steps", "1", "--agent-max-tokens", "64",  # the same code paths, short runs
          "--db", str(sample_store), "--json"],
         env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -67,6 +67,9 @@ def store_path(tmp_path) -> Path:
             [fact_id, title, starts + "+00", ends and ends + "+00", all_day, location, status, message_id,
              updated_by, people],
         )
+    con.execute("UPDATE messages SET sender = 'ben@example.com', sender_name = 'Ben Ortiz', body_text = body_text"
+                " || chr(10) || chr(10) || 'Ben Ortiz' || chr(10) || 'Venue lead, +1 415 555 0142'"
+                " WHERE message_id = 'm6@work.example'")  # a signature: the phone is only there
     con.execute("INSERT INTO people (email, display_name) VALUES ('dana@example.com', 'Dana Whitfield'),"
                 " ('ben@example.com', 'Ben Ortiz')")
     con.execute("INSERT INTO message_people VALUES ('m2@work.example', 'dana@example.com', 'to'),"
@@ -128,6 +131,11 @@ def test_every_template_yields_questions_with_the_facts_answers(store):
     assert emails["What is Dana Whitfield's email address?"] == "dana@example.com"
     assert {(q.gold.answer, tuple(q.gold.message_ids)) for q in found["attachment_name"]} == {
         ("offsite-agenda.pdf", ("m6@work.example",))}
+    assert {(q.gold.answer, tuple(q.gold.message_ids)) for q in found["person_phone"]} == {
+        ("+1 415 555 0142", ("m6@work.example",))}
+    assert {q.gold.answer for q in found["message_sender"]} == {"Ben Ortiz"}  # the only named sender
+    assert {(q.gold.question, q.gold.answer) for q in found["latest_from"]} >= {
+        ("What is the subject of the latest email from Ben Ortiz?", "Offsite")}
 
 
 def test_template_lookups_run_through_their_tools_give_the_known_answer(store):
@@ -138,7 +146,7 @@ def test_template_lookups_run_through_their_tools_give_the_known_answer(store):
     for q in questions:
         results = []
         for step in q.steps:
-            if step.tool not in ("sql", "find", "read_message"):
+            if step.tool not in ("sql", "find", "find_person", "find_message", "read_message"):
                 continue
             result = run_tool(tools, step.tool, step.arguments, ctx)
             assert result.ok, (q.template, step.arguments, result.content)

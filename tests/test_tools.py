@@ -12,8 +12,8 @@ from quarry.agent.tools.base import ToolContext, run_tool
 from quarry.agent.tools.registry import all_tools, schema_description, tool_specs
 from quarry.store.session import StoreSession
 
-TOOL_NAMES = {"find", "sql", "search", "read_message", "calendar_list", "calendar_conflicts", "calendar_add",
-              "calendar_export"}
+TOOL_NAMES = {"find", "find_person", "find_message", "sql", "search", "read_message", "calendar_list",
+              "calendar_conflicts", "calendar_add", "calendar_export"}
 LONG_BODY = "Dear all, " + "the retreat agenda is long. " * 100
 
 

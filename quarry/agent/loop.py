@@ -197,6 +197,13 @@ class _Run:
         return text or NO_ANSWER
 
 
+def offered_tools(model: ChatModel, tools: dict[str, Tool]) -> dict[str, Tool]:
+    """Of `tools`, those a fine-tuned model learned to call (all of them for other models): an adapter is served
+    the prompt it was trained on, not tools added to Quarry after it."""
+    trained = getattr(model, "trained_tools", None)  # only a local model with an adapter knows
+    return tools if trained is None else {name: t for name, t in tools.items() if name in trained}
+
+
 def run_agent(
     question: str,
     model: ChatModel,
@@ -223,6 +230,7 @@ def run_agent(
 
         schema = schema_description()
     started = perf_counter()
+    tools = offered_tools(model, tools)
     run = _Run(model, tools, ctx, profile, max_tokens, on_step, cancel, sampling or Sampling())
     run.messages = opening(profile, schema, question, ctx.now)
     answer = run.act(max_steps)

@@ -74,7 +74,14 @@ _RETRAIN_HELP = {
     "questions": "Held-out question file (default: questions synthesized from the store, unseen in training).",
     "eval_db": "Compare on another mailbox's store (one not trained on) with its --questions; default --db.",
     "beta": "dpo: strength of the pull towards the starting adapter (lower moves further).",
+    "agent_max_steps": "Tool steps per question when a model answers (rft/dpo sampling and the held-out "
+                       "comparison); lower for a quick check.",
+    "agent_max_tokens": "Tokens per model reply in those runs.",
 }
+
+
+_AgentSteps = Annotated[int, typer.Option("--agent-max-steps", min=1, help=_RETRAIN_HELP["agent_max_steps"])]
+_AgentTokens = Annotated[int, typer.Option("--agent-max-tokens", min=16, help=_RETRAIN_HELP["agent_max_tokens"])]
 
 
 def _sampling_bar(bar: Progress) -> Callable[[int, int, str], None]:
@@ -110,24 +117,25 @@ def retrain_command(
     temperature: Annotated[float, typer.Option("--temperature", min=0.01, help="rft/dpo: sampling temperature.")] = 0.8,
     beta: Annotated[float, typer.Option("--beta", min=0.001, help=_RETRAIN_HELP["beta"])] = 0.1,
     dpo_lr: Annotated[float, typer.Option("--dpo-lr", min=1e-9, help="dpo: learning rate.")] = 1e-5,
+    agent_max_steps: _AgentSteps = 6,
+    agent_max_tokens: _AgentTokens = 512,
     db: DbOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Retrain the owned model; the new adapter goes live only if it is not worse.
 
-    sft generates verified traces and fine-tunes on them. rft and dpo run --rounds of sampling the
-    current model --samples times on new synthesized questions, scored by the strict reward (right,
-    grounded, cited, one answer); rft fine-tunes on the right runs, dpo on right-vs-wrong pairs and on
-    the chat shell's /good and /bad. Training starts from the active adapter unless --from-scratch.
-    The new adapter answers the same held-out questions as the active one and is activated only if
-    its task success is not lower. Each round's folder holds round.json, its data and reward.png.
+    sft generates verified traces and fine-tunes on them. rft and dpo run --rounds of sampling the current model
+    --samples times on new synthesized questions, scored by the strict reward (right, grounded, cited, one answer);
+    rft fine-tunes on the right runs, dpo on right-vs-wrong pairs and on the chat shell's /good and /bad. Training
+    starts from the active adapter unless --from-scratch. The new adapter answers the same held-out questions as the
+    active one and is activated only if its task success is not lower. Each round's folder holds round.json, its
+    data and reward.png.
 
     Example: quarry retrain --method rft+dpo --rounds 2 --samples 4 --max-steps 20
     """
     from quarry.errors import StoreError
     from quarry.teach.retrain import RetrainConfig, parse_methods, retrain
     from quarry.teach.rounds import RoundSettings
-    from quarry.teach.sampling import SamplingConfig
 
     path = resolve_db(db)
     if not path.exists():
@@ -135,8 +143,9 @@ def retrain_command(
     config = RetrainConfig(db=path, method=parse_methods(method), teacher=teacher, n=n, from_feedback=from_feedback,
                            student=student, from_scratch=from_scratch, questions=questions, eval_limit=eval_limit,
                            eval_db=eval_db, epochs=epochs, max_steps=max_steps, seed=seed, name=name,
-                           rounds=RoundSettings(rounds=rounds, questions=round_questions, beta=beta, dpo_lr=dpo_lr,
-                                                sampling=SamplingConfig(samples=samples, temperature=temperature)))
+                           eval_max_steps=agent_max_steps, eval_max_tokens=agent_max_tokens,
+                           rounds=RoundSettings(rounds=rounds, questions=round_questions, beta=beta, dpo_lr=dpo_lr, sampling=_sampling(
+                               samples, temperature, agent_max_steps, agent_max_tokens)))
     bar, on_step = _training_bar()
     with bar:
         result = retrain(config, on_stage=None if json_out else err_console.print, on_step=on_step,
@@ -145,6 +154,13 @@ def retrain_command(
         print_json(result.model_dump(mode="json"))
     else:
         _print_retrain(result)
+
+
+def _sampling(samples: int, temperature: float, max_steps: int, max_tokens: int):
+    """How rft/dpo rounds run the student: --samples runs per question, each as short as the agent limits say."""
+    from quarry.teach.sampling import SamplingConfig
+
+    return SamplingConfig(samples=samples, temperature=temperature, max_steps=max_steps, max_tokens=max_tokens)
 
 
 def _print_retrain(result: RetrainResult) -> None:

@@ -64,6 +64,8 @@ class Example:
     template: str
     input_ids: list[int]
     mask: list[int]
+    #: Names of the tools the rendered prompt offered (the served model is offered the same ones).
+    tools: tuple[str, ...] = ()
 
     @property
     def targets(self) -> list[int]:
@@ -137,6 +139,7 @@ class Dataset:
             "train_tokens": tokens(self.train), "eval_tokens": tokens(self.eval),
             "train_templates": self.train_templates, "eval_templates": self.eval_templates,
             "dropped_too_long": self.dropped_too_long, "data_hash": self.data_hash,
+            "tools": sorted({name for e in self.train for name in e.tools}),
         }
 
 
@@ -230,7 +233,8 @@ def tokenize_record(record: dict[str, Any], renderer: Renderer, tokenizer: Token
             tokens = tokenizer.encode(piece, add_special_tokens=False, split_special_tokens=not special)
             ids += tokens
             mask += [int(trained)] * len(tokens)
-    return Example(metadata.trace_id or "", metadata.template or "", ids, mask)
+    names = tuple(spec.get("function", spec).get("name", "") for spec in tools or [])
+    return Example(metadata.trace_id or "", metadata.template or "", ids, mask, names)
 
 
 def split_templates(templates: list[str], config: DatasetConfig) -> tuple[list[str], list[str]]:

@@ -19,6 +19,7 @@ import numpy as np
 
 from quarry.errors import TrainingError
 from quarry.finetune.student import StudentInfo
+from quarry.llm.local import ADAPTER_TEMPLATE_KEY, ADAPTER_TOOLS_KEY
 
 #: peft names such as base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight
 _PEFT_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<part>[AB])\.weight$")
@@ -104,7 +105,10 @@ def export_gguf_lora(run_dir: Path, out: Path) -> Path:
     writer.add_string("general.name", f"quarry adapter for {info.name}")
     if info.template_sha256:
         # LocalModel refuses an adapter trained on a different chat template than the one it serves with.
-        writer.add_string("quarry.chat_template_sha256", info.template_sha256)
+        writer.add_string(ADAPTER_TEMPLATE_KEY, info.template_sha256)
+    tools = config.get("dataset", {}).get("tools")
+    if tools:  # served with the tools it learned to call, not tools added to Quarry since
+        writer.add_string(ADAPTER_TOOLS_KEY, ",".join(tools))
     for name, array in _lora_tensors(adapter_dir, info).items():
         writer.add_tensor(name, array)
     out.parent.mkdir(parents=True, exist_ok=True)

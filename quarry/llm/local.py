@@ -66,18 +66,24 @@ def _load(path: str, adapter: str | None, n_ctx: int, threads: int) -> _Loaded:
 
 #: GGUF metadata key under which the fine-tuning export records the chat template it trained with.
 ADAPTER_TEMPLATE_KEY = "quarry.chat_template_sha256"
+#: The tools the adapter's training prompts offered, comma-separated (absent in adapters made before it).
+ADAPTER_TOOLS_KEY = "quarry.tools"
 
 
-def check_adapter(adapter: Path, chat_format: ChatFormat) -> None:
-    """Refuse an adapter trained on a different rendering than the one we would serve it with."""
+def check_adapter(adapter: Path, chat_format: ChatFormat) -> tuple[str, ...] | None:
+    """Refuse an adapter trained on a different rendering than the one we would serve it with; return the
+    names of the tools it was trained with (None when the adapter does not say)."""
     if not adapter.is_file():
         raise ModelError(f"{adapter}: adapter file not found")
-    trained = read_metadata(adapter).get(ADAPTER_TEMPLATE_KEY)
+    meta = read_metadata(adapter)
+    trained = meta.get(ADAPTER_TEMPLATE_KEY)
     if trained is not None and trained != chat_format.template_sha256:
         raise ModelError(
             f"{adapter}: trained with chat template {trained[:12]}, but {chat_format.name} renders with "
             f"{chat_format.template_sha256[:12]}; retrain the adapter or serve it on its own base model"
         )
+    tools = meta.get(ADAPTER_TOOLS_KEY)
+    return tuple(tools.split(",")) if tools else None
 
 
 class LocalModel:
@@ -90,8 +96,8 @@ class LocalModel:
         self.path = Path(path)
         self.adapter = Path(adapter) if adapter else None
         self.format = ChatFormat.for_gguf(self.path)
-        if self.adapter is not None:
-            check_adapter(self.adapter, self.format)
+        #: The tools the adapter learned to call: the agent offers only those (None: every tool).
+        self.trained_tools = check_adapter(self.adapter, self.format) if self.adapter is not None else None
         self.model_id = model_id or f"local:{self.path}"
         self.n_ctx = n_ctx
         self.threads = threads

@@ -18,13 +18,16 @@ from pydantic import BaseModel, Field
 from quarry.store.query import instant_text
 from quarry.teach.template_candidates import (
     CALENDAR_OVERLAPS,
+    LATEST_FROM,
     MONTHS,
     NAMED_PEOPLE,
     NOT_ON_CALENDAR,
     ONE_ATTACHMENT,
+    PHONES,
     UNIQUE_ACTIONS,
     UNIQUE_DEADLINES,
     UNIQUE_EVENTS,
+    UNIQUE_SUBJECTS,
     UNKNOWN_ACCEPT,
     UNKNOWN_CANDIDATES,
     UNKNOWN_THINGS,
@@ -301,29 +304,58 @@ def _count_deadlines_month(row: dict[str, Any]) -> Instance:
 
 def _person_email(row: dict[str, Any]) -> Instance:
     """An address looked up by the name a person signs with; the message they are on is the citation."""
-    query = ("SELECT p.email, p.display_name, min(mp.message_id) AS message_id FROM people p "
-             "JOIN message_people mp ON mp.email = p.email "
-             f"WHERE p.display_name ILIKE {sql_literal('%' + row['display_name'] + '%')} GROUP BY ALL")
     return Instance(
         slots={"name": row["display_name"]},
         answer=row["email"],
         message_ids=[row["message_id"]],
-        steps=[ToolStep(tool="sql", arguments={"query": query})],
+        steps=[ToolStep(tool="find_person", arguments={"text": row["display_name"]})],
         statement=f"{row['display_name']}'s email address is {row['email']}.",
     )
 
 
+def _person_phone(row: dict[str, Any]) -> Instance:
+    """A phone number from the signature of a person's message: read_message drops signatures, find_person
+    shows them."""
+    return Instance(
+        slots={"name": row["display_name"]},
+        answer=row["phone"],
+        message_ids=[row["message_id"]],
+        steps=[ToolStep(tool="find_person", arguments={"text": row["display_name"]})],
+        statement=f"{row['display_name']}'s phone number is {row['phone']}.",
+    )
+
+
 def _attachment_name(row: dict[str, Any]) -> Instance:
-    """The message found by its subject, then read: its attachments are in no view, only in read_message."""
-    query = ("SELECT message_id, sender, sender_name, subject, sent_at FROM messages "
-             f"WHERE subject ILIKE {sql_literal('%' + row['subject'] + '%')}")
+    """The message found by its subject and sender: find_message lists the files attached."""
     return Instance(
         slots={"sender": row["sender"], "subject": row["subject"]},
         answer=row["filename"],
         message_ids=[row["message_id"]],
-        steps=[ToolStep(tool="sql", arguments={"query": query}),
-               ToolStep(tool="read_message", arguments={"id": row["message_id"]})],
+        steps=[ToolStep(tool="find_message", arguments={"text": row["subject"], "sender": row["sender"]})],
         statement=f"The email \"{row['subject']}\" has {row['filename']} attached.",
+    )
+
+
+def _message_sender(row: dict[str, Any]) -> Instance:
+    """Who sent the message with a subject: find_message shows the sender's name and address."""
+    return Instance(
+        slots={"subject": row["subject"]},
+        answer=row["sender_name"],
+        accept=[row["sender"]],
+        message_ids=[row["message_id"]],
+        steps=[ToolStep(tool="find_message", arguments={"text": row["subject"]})],
+        statement=f"{row['sender_name']} sent the email \"{row['subject']}\".",
+    )
+
+
+def _latest_from(row: dict[str, Any]) -> Instance:
+    """A person's newest message, by date: find_message with the person and no words lists newest first."""
+    return Instance(
+        slots={"name": row["sender_name"]},
+        answer=row["subject"],
+        message_ids=[row["message_id"]],
+        steps=[ToolStep(tool="find_message", arguments={"sender": row["sender_name"]})],
+        statement=f"The latest email from {row['sender_name']} is \"{row['subject']}\".",
     )
 
 
@@ -381,9 +413,17 @@ TEMPLATES: tuple[Template, ...] = (
     Template("person_email", "text",
              ("What is {name}'s email address?", "Which address does {name} write from?",
               "How do I email {name}?"), NAMED_PEOPLE, _person_email),
+    Template("person_phone", "text",
+             ("What is {name}'s phone number?", "Which number can I call {name} on?"), PHONES, _person_phone),
     Template("attachment_name", "text",
              ("What file did {sender} attach to the email \"{subject}\"?",
               "What is attached to the email \"{subject}\" from {sender}?"), ONE_ATTACHMENT, _attachment_name),
+    Template("message_sender", "text",
+             ("Who sent the email \"{subject}\"?", "Who wrote the message with the subject \"{subject}\"?"),
+             UNIQUE_SUBJECTS, _message_sender),
+    Template("latest_from", "text",
+             ("What is the subject of the latest email from {name}?",
+              "What did {name} last write to me about?"), LATEST_FROM, _latest_from),
     Template("unknown", "text",
              ("When is the {thing}?", "Where is the {thing} taking place?", "Who is organizing the {thing}?"),
              UNKNOWN_CANDIDATES, _unknown, params=(list(UNKNOWN_THINGS),)),

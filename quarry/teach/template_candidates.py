@@ -4,6 +4,8 @@ Each query returns one row per candidate fact, with the columns its template's b
 candidate only when a question about it has exactly one answer (its title or task names no other fact).
 """
 
+from quarry.store.people_search import PEOPLE_ROWS
+
 #: Calendar entries overlapping each event (the calendar tools' rule: no end means one hour); events
 #: already on the calendar are left out, since "am I free then?" has no clear answer for them.
 CALENDAR_OVERLAPS = """
@@ -84,6 +86,36 @@ FROM messages m JOIN attachments a ON a.message_id = m.message_id
 WHERE a.filename IS NOT NULL AND length(m.subject) BETWEEN 4 AND 80
   AND (SELECT count(*) FROM messages o WHERE o.subject ILIKE '%' || m.subject || '%') = 1
 GROUP BY ALL HAVING count(*) = 1 ORDER BY m.message_id
+"""
+
+#: People with a full name that names no one else and a phone number in the signature find_person shows.
+PHONES = f"""
+SELECT x.email, x.display_name, x.message_id, x.phone
+FROM (SELECT *, trim(regexp_extract(signature, '(\\+?\\(?\\d[\\d ().-]{{6,}}\\d)')) AS phone FROM ({PEOPLE_ROWS})) x
+WHERE x.display_name LIKE '% %' AND length(regexp_replace(x.phone, '\\D', '', 'g')) BETWEEN 7 AND 15
+  AND (SELECT count(*) FROM people o WHERE o.display_name ILIKE '%' || x.display_name || '%') = 1
+ORDER BY x.email
+"""
+
+#: Messages from a named sender whose subject names no other message (find_message ranks it by its words).
+UNIQUE_SUBJECTS = """
+SELECT m.message_id, m.subject, m.sender, m.sender_name
+FROM messages m
+WHERE m.sender_name IS NOT NULL AND length(m.subject) BETWEEN 5 AND 80
+  AND (SELECT count(*) FROM messages o WHERE o.subject ILIKE '%' || m.subject || '%') = 1
+ORDER BY m.message_id
+"""
+
+#: The newest message of a sender with a full name that names no one else, when no other message of theirs
+#: has the same time.
+LATEST_FROM = """
+SELECT m.message_id, m.subject, m.sender_name
+FROM messages m
+WHERE m.sender_name LIKE '% %' AND m.subject IS NOT NULL AND m.sent_at IS NOT NULL
+  AND m.sent_at = (SELECT max(o.sent_at) FROM messages o WHERE o.sender = m.sender)
+  AND (SELECT count(*) FROM messages o WHERE o.sender = m.sender AND o.sent_at = m.sent_at) = 1
+  AND (SELECT count(*) FROM people o WHERE o.display_name ILIKE '%' || m.sender_name || '%') = 1
+ORDER BY m.message_id
 """
 
 #: Things a personal mailbox might mention; a question about one the store never mentions is "unknown".

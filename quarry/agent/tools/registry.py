@@ -32,11 +32,13 @@ def all_tools() -> dict[str, Tool]:
     """The tools the agent may call, by name."""
     from quarry.agent.tools.calendar import calendar_add, calendar_conflicts, calendar_export, calendar_list
     from quarry.agent.tools.find import find
+    from quarry.agent.tools.find_message import find_message
     from quarry.agent.tools.message import read_message
+    from quarry.agent.tools.person import find_person
     from quarry.agent.tools.search import search
     from quarry.agent.tools.sql import sql
 
-    tools = [find, sql, search, read_message, calendar_list, calendar_conflicts, calendar_add, calendar_export]
+    tools = [find, find_person, find_message, sql, search, read_message, calendar_list, calendar_conflicts, calendar_add, calendar_export]
     return {t.name: t for t in tools}
 
 
