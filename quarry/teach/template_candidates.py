@@ -88,11 +88,13 @@ WHERE a.filename IS NOT NULL AND length(m.subject) BETWEEN 4 AND 80
 GROUP BY ALL HAVING count(*) = 1 ORDER BY m.message_id
 """
 
-#: People with a full name that names no one else and a phone number in the signature find_person shows.
+#: People with a full name that names no one else and a phone number (digits in groups) in the signature
+#: find_person shows.
 PHONES = f"""
 SELECT x.email, x.display_name, x.message_id, x.phone
 FROM (SELECT *, trim(regexp_extract(signature, '(\\+?\\(?\\d[\\d ().-]{{6,}}\\d)')) AS phone FROM ({PEOPLE_ROWS})) x
 WHERE x.display_name LIKE '% %' AND length(regexp_replace(x.phone, '\\D', '', 'g')) BETWEEN 7 AND 15
+  AND regexp_matches(x.phone, '\\d[ ().-]+\\d')  -- written as a phone is, in groups: not an order number
   AND (SELECT count(*) FROM people o WHERE o.display_name ILIKE '%' || x.display_name || '%') = 1
 ORDER BY x.email
 """
