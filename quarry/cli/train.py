@@ -135,7 +135,6 @@ def retrain_command(
     """
     from quarry.errors import StoreError
     from quarry.teach.retrain import RetrainConfig, parse_methods, retrain
-    from quarry.teach.rounds import RoundSettings
 
     path = resolve_db(db)
     if not path.exists():
@@ -144,8 +143,8 @@ def retrain_command(
                            student=student, from_scratch=from_scratch, questions=questions, eval_limit=eval_limit,
                            eval_db=eval_db, epochs=epochs, max_steps=max_steps, seed=seed, name=name,
                            eval_max_steps=agent_max_steps, eval_max_tokens=agent_max_tokens,
-                           rounds=RoundSettings(rounds=rounds, questions=round_questions, beta=beta, dpo_lr=dpo_lr, sampling=_sampling(
-                               samples, temperature, agent_max_steps, agent_max_tokens)))
+                           rounds=_rounds(rounds, round_questions, beta, dpo_lr, samples, temperature,
+                                          agent_max_steps, agent_max_tokens))
     bar, on_step = _training_bar()
     with bar:
         result = retrain(config, on_stage=None if json_out else err_console.print, on_step=on_step,
@@ -156,11 +155,14 @@ def retrain_command(
         _print_retrain(result)
 
 
-def _sampling(samples: int, temperature: float, max_steps: int, max_tokens: int):
-    """How rft/dpo rounds run the student: --samples runs per question, each as short as the agent limits say."""
+def _rounds(rounds: int, questions: int, beta: float, dpo_lr: float, samples: int, temperature: float,
+            max_steps: int, max_tokens: int):
+    """The rft/dpo rounds: --samples runs of the student per question, each as short as the agent limits say."""
+    from quarry.teach.rounds import RoundSettings
     from quarry.teach.sampling import SamplingConfig
 
-    return SamplingConfig(samples=samples, temperature=temperature, max_steps=max_steps, max_tokens=max_tokens)
+    sampling = SamplingConfig(samples=samples, temperature=temperature, max_steps=max_steps, max_tokens=max_tokens)
+    return RoundSettings(rounds=rounds, questions=questions, beta=beta, dpo_lr=dpo_lr, sampling=sampling)
 
 
 def _print_retrain(result: RetrainResult) -> None:

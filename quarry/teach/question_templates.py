@@ -302,27 +302,20 @@ def _count_deadlines_month(row: dict[str, Any]) -> Instance:
     )
 
 
-def _person_email(row: dict[str, Any]) -> Instance:
-    """An address looked up by the name a person signs with; the message they are on is the citation."""
-    return Instance(
-        slots={"name": row["display_name"]},
-        answer=row["email"],
-        message_ids=[row["message_id"]],
-        steps=[ToolStep(tool="find_person", arguments={"text": row["display_name"]})],
-        statement=f"{row['display_name']}'s email address is {row['email']}.",
-    )
+def _person_detail(column: str, what: str) -> Callable[[dict[str, Any]], Instance]:
+    """Builder for a person's address or phone, looked up by the name they sign with: find_person shows both (the
+    phone from their signature, which read_message drops); the message it came from is the citation."""
 
+    def build(row: dict[str, Any]) -> Instance:
+        return Instance(
+            slots={"name": row["display_name"]},
+            answer=row[column],
+            message_ids=[row["message_id"]],
+            steps=[ToolStep(tool="find_person", arguments={"text": row["display_name"]})],
+            statement=f"{row['display_name']}'s {what} is {row[column]}.",
+        )
 
-def _person_phone(row: dict[str, Any]) -> Instance:
-    """A phone number from the signature of a person's message: read_message drops signatures, find_person
-    shows them."""
-    return Instance(
-        slots={"name": row["display_name"]},
-        answer=row["phone"],
-        message_ids=[row["message_id"]],
-        steps=[ToolStep(tool="find_person", arguments={"text": row["display_name"]})],
-        statement=f"{row['display_name']}'s phone number is {row['phone']}.",
-    )
+    return build
 
 
 def _attachment_name(row: dict[str, Any]) -> Instance:
@@ -412,9 +405,10 @@ TEMPLATES: tuple[Template, ...] = (
              NOT_ON_CALENDAR, _calendar_add),
     Template("person_email", "text",
              ("What is {name}'s email address?", "Which address does {name} write from?",
-              "How do I email {name}?"), NAMED_PEOPLE, _person_email),
+              "How do I email {name}?"), NAMED_PEOPLE, _person_detail("email", "email address")),
     Template("person_phone", "text",
-             ("What is {name}'s phone number?", "Which number can I call {name} on?"), PHONES, _person_phone),
+             ("What is {name}'s phone number?", "Which number can I call {name} on?"), PHONES,
+             _person_detail("phone", "phone number")),
     Template("attachment_name", "text",
              ("What file did {sender} attach to the email \"{subject}\"?",
               "What is attached to the email \"{subject}\" from {sender}?"), ONE_ATTACHMENT, _attachment_name),

@@ -38,7 +38,8 @@ def all_tools() -> dict[str, Tool]:
     from quarry.agent.tools.search import search
     from quarry.agent.tools.sql import sql
 
-    tools = [find, find_person, find_message, sql, search, read_message, calendar_list, calendar_conflicts, calendar_add, calendar_export]
+    tools = [find, find_person, find_message, sql, search, read_message, calendar_list, calendar_conflicts,
+             calendar_add, calendar_export]
     return {t.name: t for t in tools}
 
 
